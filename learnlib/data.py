@@ -95,7 +95,7 @@ class Pipeline:
     def __call__(self, item: Any, split_idx: int | None = None) -> Any: return self.finish(self.cached(item, split_idx), split_idx)
     def __repr__(self): return 'Pipeline: ' + ' -> '.join(_name(f) for f in self.funcs)
 
-# %% ../nbs/02_data.ipynb #16e60144
+# %% ../nbs/02_data.ipynb #ce429e56
 class ItemDataset:
     "One split: `items`, a `Pipeline` per input slot, and targets computed up front by `target_fns`."
     def __init__(self, items: Sequence, pipelines: Sequence[Pipeline], target_fns: Sequence[Callable] = (),
@@ -166,6 +166,12 @@ class ItemDataset:
         return ItemDataset(items, self.pipelines, self.target_fns if with_labels else (), split_idx=split_idx,
                            blocks=self.blocks if with_labels else (self.blocks or [])[:self.n_inp] or None, n_inp=self.n_inp)
 
+    @property
+    def vocab(self) -> list | None:
+        "The vocab of the first target block, if it has one."
+        blocks = self.blocks or []
+        return getattr(blocks[self.n_inp], 'vocab', None) if len(blocks) > self.n_inp else None
+
     def __repr__(self): return f"{type(self).__name__} of {len(self)} items, split_idx={self.split_idx}, cache={self.cache}"
 
 def _short(item: Any, n: int = 120) -> str:
@@ -225,7 +231,7 @@ class _Fixed(torch.utils.data.Dataset):
         item = self.dataset._item(i)
         return i, tuple(p.cached(item, self.dataset.split_idx) for p in self.dataset.pipelines)
 
-# %% ../nbs/02_data.ipynb #f7402d4b
+# %% ../nbs/02_data.ipynb #41026bce
 class DataLoader:
     "Batches of `dataset` on `device`, shuffled and with the last short batch dropped if asked, batch transforms applied."
     def __init__(self, dataset, bs: int = 64, shuffle: bool = False, drop_last: bool = False,
@@ -317,8 +323,11 @@ class DataLoader:
         self.device = torch.device(device); return self
 
     def show_batch(self, b: tuple | None = None, max_n: int = 9, nrows: int | None = None, ncols: int | None = None,
-                   figsize: tuple | None = None, **kwargs):
-        "Show the first `max_n` items of batch `b` (default: `one_batch()`) with their decoded targets as titles."
+                   figsize: tuple | None = None, unique: bool = False, **kwargs):
+        "Show `max_n` items of batch `b` (default: `one_batch()`) titled with their targets; `unique`: one item, many times."
+        if b is None and unique:   # the same item through the (random) transforms max_n times: what augmentation does
+            i = int(torch.randint(len(self.dataset), ()))
+            b = self.after(self.dataset.get_batch(torch.full((max_n,), i)))
         b = self.one_batch() if b is None else b
         b = self.decode(b)
         n = min(max_n, len(b[0]))
@@ -381,7 +390,7 @@ def show_images(ims: Sequence, nrows: int | None = None, ncols: int | None = Non
                    title_color=title_colors[j] if title_colors else None, **kwargs)
     return axs
 
-# %% ../nbs/02_data.ipynb #14811855
+# %% ../nbs/02_data.ipynb #66f2774e
 class DataLoaders:
     "A training and a validation `DataLoader` plus what the model needs to know about the data."
     def __init__(self, *loaders: DataLoader, device: torch.device | str | None = None, n_inp: int | None = None,
@@ -444,9 +453,9 @@ class DataLoaders:
         return t.item() if isinstance(t, Tensor) and t.numel() == 1 else t
 
     def show_batch(self, b: tuple | None = None, max_n: int = 9, nrows: int | None = None, ncols: int | None = None,
-                   figsize: tuple | None = None, **kwargs):
-        "Show items of a training batch with their labels as titles."
-        return self.train.show_batch(b, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
+                   figsize: tuple | None = None, unique: bool = False, **kwargs):
+        "Show items of a training batch with their labels as titles (`unique`: one item, augmented `max_n` times)."
+        return self.train.show_batch(b, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, unique=unique, **kwargs)
 
     def show_results(self, b: tuple, preds: Tensor, max_n: int = 9, nrows: int | None = None, ncols: int | None = None,
                      figsize: tuple | None = None, **kwargs):

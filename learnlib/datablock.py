@@ -463,7 +463,7 @@ def _encode(block, values, items, split: str) -> Tensor | list:
                    if split == 'validation' else ". Add it to the vocab you gave.")) from None
     return collate([(o,) for o in out])[0] if out else torch.zeros(0)
 
-# %% ../nbs/04_datablock.ipynb #a454faa1
+# %% ../nbs/04_datablock.ipynb #1174c0cb
 class ImageDataLoaders:
     "Ready-made `DataLoaders` for image classification."
     @staticmethod

@@ -17,8 +17,8 @@ from .data import ItemTransform, BatchTransform, show_image
 
 # %% auto #0
 __all__ = ['imagenet_stats', 'mnist_stats', 'cifar_stats', 'TRANSFORMS', 'ImageReadError', 'read_image', 'verify_images',
-           'PILImage', 'PILImageBW', 'Resize', 'RandomResizedCrop', 'ToTensor', 'IntToFloatTensor', 'Normalize',
-           'Affine', 'Lighting', 'aug_transforms', 'transform_from_state']
+           'PILImage', 'PILImageBW', 'ResizeMethod', 'PadMode', 'Resize', 'RandomResizedCrop', 'ToTensor',
+           'IntToFloatTensor', 'Normalize', 'Affine', 'Lighting', 'aug_transforms', 'transform_from_state']
 
 # %% ../nbs/03_transforms.ipynb #d0991203
 class ImageReadError(ValueError):
@@ -93,13 +93,21 @@ class PILImageBW(PILImage):
     "A PIL image in grey (mode L, one channel)."
     _mode = 'L'
 
-# %% ../nbs/03_transforms.ipynb #e6e76f56
+# %% ../nbs/03_transforms.ipynb #da09d085
 def _pair(size) -> tuple[int, int]: return (size, size) if isinstance(size, int) else tuple(size)
 
 _PAD_MODES = {'zeros': 'constant', 'border': 'edge', 'reflection': 'reflect'}
 
 def _as_tensor(x) -> Tensor:
     return TF.pil_to_tensor(x) if isinstance(x, Image.Image) else x
+
+class ResizeMethod:
+    "The book's names for `Resize`'s methods."
+    Crop, Squish, Pad = 'crop', 'squish', 'pad'
+
+class PadMode:
+    "The book's names for padding modes."
+    Zeros, Border, Reflection = 'zeros', 'border', 'reflection'
 
 class Resize(ItemTransform):
     "Resize to `size` (int or (h, w)) by `method` 'crop' (random on training, centre on validation), 'squish' or 'pad'."
