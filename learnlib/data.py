@@ -14,7 +14,7 @@ from .losses import CrossEntropyLossFlat, MSELossFlat, loss_from_state
 
 # %% auto #0
 __all__ = ['CollateError', 'collate', 'collate_slot', 'ItemTransform', 'Pipeline', 'ItemDataset', 'TensorDataset',
-           'BatchTransform', 'DataLoader', 'show_image', 'get_grid', 'show_images', 'DataLoaders']
+           'BatchTransform', 'fetch_batch', 'DataLoader', 'show_image', 'get_grid', 'show_images', 'DataLoaders']
 
 # %% ../nbs/02_data.ipynb #cf8f6d31
 class CollateError(RuntimeError):
@@ -217,11 +217,19 @@ def _sort_tfms(tfms: Sequence | None) -> list:
     tfms = list(tfms) if isinstance(tfms, (list, tuple)) else [tfms]
     return sorted(tfms, key=lambda t: getattr(t, 'order', 0))
 
-# %% ../nbs/02_data.ipynb #4d4102e1
+# %% ../nbs/02_data.ipynb #cfaaff9f
+def fetch_batch(dataset, idxs: Tensor) -> tuple | Tensor:
+    "The collated batch of `dataset` at `idxs`: its own `get_batch` if it has one, else item by item."
+    if hasattr(dataset, 'get_batch'): return dataset.get_batch(idxs)
+    items = [dataset[int(i)] for i in idxs]   # any indexable: a list of (x, y) tuples, a range...
+    return collate(items) if isinstance(items[0], tuple) else collate_slot(items)
+
+def _no_collate(items): return items
+
 class _Batches(torch.utils.data.Dataset):
     "Adapter for torch's DataLoader: element `idxs` is the whole batch (so workers collate too)."
     def __init__(self, dataset): self.dataset = dataset
-    def __getitem__(self, idxs): return self.dataset.get_batch(idxs)
+    def __getitem__(self, idxs): return fetch_batch(self.dataset, idxs)
 
 class _Fixed(torch.utils.data.Dataset):
     "Adapter that runs only the cacheable part of item `i`, to fill a cache from worker processes."
@@ -231,12 +239,13 @@ class _Fixed(torch.utils.data.Dataset):
         item = self.dataset._item(i)
         return i, tuple(p.cached(item, self.dataset.split_idx) for p in self.dataset.pipelines)
 
-# %% ../nbs/02_data.ipynb #41026bce
+# %% ../nbs/02_data.ipynb #5634006a
 class DataLoader:
     "Batches of `dataset` on `device`, shuffled and with the last short batch dropped if asked, batch transforms applied."
     def __init__(self, dataset, bs: int = 64, shuffle: bool = False, drop_last: bool = False,
                  after_batch: Sequence | None = None, device: torch.device | str | None = None,
-                 num_workers: int | None = None, tfm_slots: Sequence[int] | None = None):
+                 num_workers: int | None = None, tfm_slots: Sequence[int] | None = None, batch_size: int | None = None):
+        bs = batch_size if batch_size is not None else bs   # `batch_size`: PyTorch's name, used in the book's chapter 4
         self.dataset, self.bs, self.shuffle, self.drop_last = dataset, bs, shuffle, drop_last
         self.after_batch = _sort_tfms(after_batch)
         self.device = torch.device(defaults.device if device is None else device)
@@ -264,28 +273,38 @@ class DataLoader:
 
     def __iter__(self):
         batches = self.batch_idxs()
-        if self.num_workers > 0 and getattr(self.dataset, 'cache', False) and not self.dataset.fully_cached:
-            self.fill_cache()
-        if self.num_workers > 0 and not self.dataset.fully_cached:
-            loader = torch.utils.data.DataLoader(_Batches(self.dataset), sampler=batches, batch_size=None,
-                                                 num_workers=self.num_workers, pin_memory=self.device.type == 'cuda')
+        caching = getattr(self.dataset, 'cache', False)
+        if self.num_workers > 0 and caching and not self.dataset.fully_cached: self.fill_cache()
+        loader = self._worker_loader(batches) if self.num_workers > 0 and not getattr(self.dataset, 'fully_cached', False) else None
+        if loader is not None:
             for b in loader: yield self.after(b)
         else:
-            for idxs in batches: yield self.after(self.dataset.get_batch(idxs))
-        if getattr(self.dataset, 'cache', False) and not self.dataset.fully_cached:
+            for idxs in batches: yield self.after(fetch_batch(self.dataset, idxs))
+        if caching and not self.dataset.fully_cached:
             # the items of the dropped short batch: read them too, so the cache is complete after one epoch
             seen = torch.cat(batches) if batches else torch.zeros(0, dtype=torch.long)
             for i in sorted(set(range(len(self.dataset))) - set(seen.tolist())): self.dataset.load(i)
 
+    def _worker_loader(self, batches):
+        "An iterator over `batches` from worker processes, or None when the dataset can't be sent to them."
+        loader = torch.utils.data.DataLoader(_Batches(self.dataset), sampler=batches, batch_size=None,
+                                             num_workers=self.num_workers, pin_memory=self.device.type == 'cuda')
+        it = _start_workers(loader)
+        if it is None: self.num_workers = 0   # don't try again every epoch
+        return it
+
     def fill_cache(self):
         "Run the cacheable work of every item in worker processes and keep the results."
         loader = torch.utils.data.DataLoader(_Fixed(self.dataset), batch_size=256, num_workers=self.num_workers,
-                                             collate_fn=lambda items: items)
-        for items in loader:
+                                             collate_fn=_no_collate)
+        it = _start_workers(loader)
+        if it is None: self.num_workers = 0; return   # the first epoch fills the cache in this process instead
+        for items in it:
             for i, xs in items: self.dataset.store(i, xs)
 
-    def after(self, b: tuple) -> tuple:
+    def after(self, b: tuple | Tensor) -> tuple | Tensor:
         "Move a collated batch to the device and run the batch transforms on the input slots."
+        if not isinstance(b, (tuple, list)): return self.after((b,))[0]   # items that were not tuples
         b = list(to_device(tuple(b), self.device, non_blocking=True))
         for i in self.tfm_slots:
             for tfm in self.after_batch: b[i] = _apply_tfm(tfm, b[i], self.split_idx)
@@ -299,7 +318,7 @@ class DataLoader:
         "Show transforms that learn from the data (`Normalize()` without stats) one random batch, without augmentation."
         if not any(getattr(t, 'needs_setup', False) for t in self.after_batch): return
         idxs = torch.randperm(len(self.dataset), generator=torch.Generator().manual_seed(0))[:self.bs]
-        b = list(to_device(tuple(self.dataset.get_batch(idxs)), self.device))
+        b = list(to_device(tuple(fetch_batch(self.dataset, idxs)), self.device))
         for tfm in self.after_batch:
             if getattr(tfm, 'needs_setup', False): tfm.setup(b[self.tfm_slots[0]])
             for i in self.tfm_slots: b[i] = _apply_tfm(tfm, b[i], 1)
@@ -327,7 +346,7 @@ class DataLoader:
         "Show `max_n` items of batch `b` (default: `one_batch()`) titled with their targets; `unique`: one item, many times."
         if b is None and unique:   # the same item through the (random) transforms max_n times: what augmentation does
             i = int(torch.randint(len(self.dataset), ()))
-            b = self.after(self.dataset.get_batch(torch.full((max_n,), i)))
+            b = self.after(fetch_batch(self.dataset, torch.full((max_n,), i)))
         b = self.one_batch() if b is None else b
         b = self.decode(b)
         n = min(max_n, len(b[0]))
@@ -344,13 +363,21 @@ class DataLoader:
         return (f"DataLoader({len(self.dataset)} items, bs={self.bs}, shuffle={self.shuffle}, drop_last={self.drop_last}, "
                 f"device={self.device}, after_batch={self.after_batch})")
 
+def _start_workers(loader):
+    "`iter(loader)`, or None (with a warning) when the dataset can't be pickled for worker processes."
+    try: return iter(loader)
+    except Exception as e:   # under 'spawn' (Windows, macOS) a lambda getter can't be sent to a worker
+        warnings.warn(f"Can't start data-loading worker processes ({type(e).__name__}: {e}); loading in this process. "
+                      "Define getters with `def` at the top level of a module, or pass `num_workers=0`.")
+        return None
+
 def _label_str(v: Any) -> str:
     if isinstance(v, float): return f'{v:.2f}'
     if isinstance(v, (list, tuple)): return ';'.join(_label_str(o) for o in v)
     if isinstance(v, Tensor): return str(v.tolist())
     return str(v)
 
-# %% ../nbs/02_data.ipynb #82ce92ba
+# %% ../nbs/02_data.ipynb #8dabe3a6
 def show_image(im, ax=None, figsize: tuple | None = None, title: str | None = None, ctx=None, cmap: str | None = None,
                title_color: str | None = None, **kwargs):
     "Show one image (tensor C×H×W or H×W, array, or PIL image) on `ax` (or `ctx`), with an optional title."
@@ -390,7 +417,7 @@ def show_images(ims: Sequence, nrows: int | None = None, ncols: int | None = Non
                    title_color=title_colors[j] if title_colors else None, **kwargs)
     return axs
 
-# %% ../nbs/02_data.ipynb #66f2774e
+# %% ../nbs/02_data.ipynb #9225d344
 class DataLoaders:
     "A training and a validation `DataLoader` plus what the model needs to know about the data."
     def __init__(self, *loaders: DataLoader, device: torch.device | str | None = None, n_inp: int | None = None,
@@ -468,6 +495,16 @@ class DataLoaders:
         return show_images([b[0][j] for j in range(n)], nrows=nrows, ncols=ncols, figsize=figsize,
                            titles=[f'{_label_str(t)}\n{_label_str(p)}' for t, p in zip(targs, preds_)],
                            title_colors=['green' if o else 'red' for o in ok], **kwargs)
+
+    @classmethod
+    def from_dsets(cls, train_ds, valid_ds, bs: int = 64, device: torch.device | str | None = None,
+                   after_batch: Sequence | None = None, shuffle: bool = True, num_workers: int | None = None,
+                   **kwargs) -> DataLoaders:
+        "Loaders over two datasets (anything indexable): the training one shuffled, dropping its last short batch."
+        train = DataLoader(train_ds, bs=bs, shuffle=shuffle, drop_last=shuffle, after_batch=after_batch, device=device,
+                           num_workers=num_workers)
+        valid = DataLoader(valid_ds, bs=bs, after_batch=train.after_batch, device=device, num_workers=num_workers)
+        return cls(train, valid, device=device, **kwargs)
 
     @classmethod
     def from_tensors(cls, x_train: Tensor, y_train: Tensor, x_valid: Tensor, y_valid: Tensor, bs: int = 64,
