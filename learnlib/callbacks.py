@@ -70,7 +70,7 @@ class TextLogger:
         widths = self.widths if self.widths and len(self.widths) == len(cells) else [len(c) for c in cells]
         print('  '.join(c.ljust(w) for c, w in zip(cells, widths)).rstrip(), file=self.file or sys.stdout, flush=True)
 
-# %% ../nbs/06_callbacks.ipynb #3b741137
+# %% ../nbs/06_callbacks.ipynb #0801b523
 def html_table(names: list, rows: list[list]) -> str:
     "The epoch table as HTML."
     head = ''.join(f'<th>{n}</th>' for n in names)
@@ -85,7 +85,7 @@ def html_bar(i: int, n: int, elapsed: float, label: str = '') -> str:
 
 class ProgressCallback(Callback):
     "In Jupyter: a live HTML table of the epochs and a bar over the batches. Elsewhere: nothing (rows are printed)."
-    order, refresh = 60, 0.2
+    order, refresh = 45, 0.2  # before the Recorder (50), so the header it logs at `before_fit` lands in the table
     def __init__(self, notebook: bool | None = None): self.notebook = notebook
     def before_fit(self):
         self.active = in_notebook() if self.notebook is None else self.notebook
