@@ -76,6 +76,7 @@ def learnlib(path: str, n_train: int | None = None, threads: int | None = 1) -> 
     from learnlib.models import simple_cnn
     threads = _threads(threads)
     (xt, yt), (xv, yv) = load_tensors(path, n_train)
+    set_seed(SEED)   # before the loaders too: fastai seeds its shuffling from the global RNG when it is built
     dls = DataLoaders.from_tensors(xt, yt, xv, yv, bs=BS)
     set_seed(SEED)
     learn = Learner(dls, simple_cnn(n_out=2, norm=False))
@@ -92,6 +93,7 @@ def fastai(path: str, n_train: int | None = None, threads: int | None = 1) -> di
     threads = _threads(threads)
     (xt, yt), (xv, yv) = load_tensors(path, n_train)
     train_ds, valid_ds = list(zip(xt, yt)), list(zip(xv, yv))
+    set_seed(SEED)
     dls = DataLoaders.from_dsets(train_ds, valid_ds, bs=BS, device=torch.device('cpu'))
     set_seed(SEED)
     learn = Learner(dls, simple_cnn(n_out=2, norm=False), loss_func=CrossEntropyLossFlat())
