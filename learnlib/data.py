@@ -95,7 +95,7 @@ class Pipeline:
     def __call__(self, item: Any, split_idx: int | None = None) -> Any: return self.finish(self.cached(item, split_idx), split_idx)
     def __repr__(self): return 'Pipeline: ' + ' -> '.join(_name(f) for f in self.funcs)
 
-# %% ../nbs/02_data.ipynb #192fe5f6
+# %% ../nbs/02_data.ipynb #f8c8140a
 class ItemDataset:
     "One split: `items`, a `Pipeline` per input slot, and targets computed up front by `target_fns`."
     def __init__(self, items: Sequence, pipelines: Sequence[Pipeline], target_fns: Sequence[Callable] = (),
@@ -132,7 +132,9 @@ class ItemDataset:
         if self._stacked is not None: return tuple(s[i] for s in self._stacked)
         if self.cache and self._cache[i] is not None: return self._cache[i]
         item = self._item(i)
-        xs = tuple(p.cached(item, self.split_idx) for p in self.pipelines)
+        try: xs = tuple(p.cached(item, self.split_idx) for p in self.pipelines)
+        except Exception as e:
+            raise _item_error(e, f"Reading the inputs of item {i} ({_short(item)}) failed: {type(e).__name__}: {e}") from e
         if self.cache: self.store(i, xs)
         return xs
 

@@ -276,7 +276,7 @@ def _fits(ds: ItemDataset, n: int, cache_mb: float) -> bool:
     nbytes = sum(x.numel() * x.element_size() for x in xs if isinstance(x, Tensor))
     return nbytes * n <= cache_mb * 2**20
 
-# %% ../nbs/04_datablock.ipynb #d6716547
+# %% ../nbs/04_datablock.ipynb #ad27927b
 class DataBlock:
     "A recipe for `Datasets` and `DataLoaders`: blocks, items, splitter, getters and transforms."
     def __init__(self, blocks: Sequence | None = None, dl_type=None, getters: Sequence | None = None, n_inp: int | None = None,
@@ -342,16 +342,17 @@ class DataBlock:
         pipes = self._pipelines(getters)
         subset = lambda idx: items.iloc[idx].reset_index(drop=True) if hasattr(items, 'iloc') else [items[i] for i in idx]
         train_items, valid_items = subset(train_idx), subset(valid_idx)
+        blocks = [_copy_block(b) for b in self.blocks]   # each Datasets learns its own vocab
         targets = {}
-        for k in range(self.n_inp, len(self.blocks)):
-            block, get = self.blocks[k], getters[k] or (lambda o: o)
+        for k in range(self.n_inp, len(blocks)):
+            block, get = blocks[k], getters[k] or (lambda o: o)
             raw_train, raw_valid = _apply_getter(get, train_items), _apply_getter(get, valid_items)
             block.setup(raw_train)
             targets[k] = (_encode(block, raw_train, train_items, 'training'), _encode(block, raw_valid, valid_items, 'validation'))
-        target_fns = [_compose(getters[k], self.blocks[k].encode) for k in range(self.n_inp, len(self.blocks))]
-        make = lambda its, split: ItemDataset(its, pipes, target_fns, split_idx=split, blocks=self.blocks, n_inp=self.n_inp,
-                                              targets=[targets[k][split] for k in range(self.n_inp, len(self.blocks))])
-        return Datasets(make(train_items, 0), make(valid_items, 1), self.blocks, self.n_inp, self.item_tfms, self.batch_tfms)
+        target_fns = [_compose(getters[k], blocks[k].encode) for k in range(self.n_inp, len(blocks))]
+        make = lambda its, split: ItemDataset(its, pipes, target_fns, split_idx=split, blocks=blocks, n_inp=self.n_inp,
+                                              targets=[targets[k][split] for k in range(self.n_inp, len(blocks))])
+        return Datasets(make(train_items, 0), make(valid_items, 1), blocks, self.n_inp, self.item_tfms, self.batch_tfms)
 
     def dataloaders(self, source: Any, bs: int = 64, shuffle: bool = True, device: torch.device | str | None = None,
                     num_workers: int | None = None, cache: bool = True, cache_mb: float = 2000, verbose: bool = False,
@@ -371,7 +372,7 @@ class DataBlock:
         item = ds._item(0)
         print("\nBuilding one sample")
         sample = []
-        for k, (g, b) in enumerate(zip(getters, self.blocks)):
+        for k, (g, b) in enumerate(zip(getters, dsets.blocks)):
             print(f"  Pipeline: {' -> '.join(_name(f) for f in [g] if f)}{' -> ' if g else ''}{b.describe()}")
             print(f"    starting from\n      {_short(item)}")
             x = item

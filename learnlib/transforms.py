@@ -20,7 +20,7 @@ __all__ = ['imagenet_stats', 'mnist_stats', 'cifar_stats', 'TRANSFORMS', 'ImageR
            'PILImage', 'PILImageBW', 'ResizeMethod', 'PadMode', 'Resize', 'RandomResizedCrop', 'ToTensor',
            'IntToFloatTensor', 'Normalize', 'Affine', 'Lighting', 'aug_transforms', 'transform_from_state']
 
-# %% ../nbs/03_transforms.ipynb #d0991203
+# %% ../nbs/03_transforms.ipynb #b4c6790d
 class ImageReadError(ValueError):
     "An image file that is corrupt or not an image."
 
@@ -37,8 +37,10 @@ def read_image(fn: str | Path | Image.Image | np.ndarray | Tensor, mode: str = '
 def _read_file(fn: Path, mode: str) -> Tensor:
     try: data = fn.read_bytes()
     except OSError as e: raise ImageReadError(f"Can't read the image file {fn}: {e}") from e
-    try: return decode_image(torch.frombuffer(bytearray(data), dtype=torch.uint8),
-                             mode=ImageReadMode.GRAY if mode == 'L' else ImageReadMode.RGB)
+    try:
+        x = decode_image(torch.frombuffer(bytearray(data), dtype=torch.uint8),
+                         mode=ImageReadMode.GRAY if mode == 'L' else ImageReadMode.RGB)
+        return x if x.dtype == torch.uint8 else TF.to_dtype(x, torch.uint8, scale=True)   # 16-bit PNGs: to bytes
     except Exception: pass   # a format torchvision can't decode (or a bad file): ask PIL
     try: return TF.pil_to_tensor(Image.open(io.BytesIO(data)).convert(mode))
     except Exception as e:
