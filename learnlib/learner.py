@@ -78,7 +78,7 @@ def metric_name(m: Callable) -> str:
     "A metric's column name: its `__name__` (or its wrapped function's, for a `partial`)."
     return getattr(m, '__name__', None) or getattr(getattr(m, 'func', None), '__name__', None) or type(m).__name__
 
-# %% ../nbs/05_learner.ipynb #8ecede57
+# %% ../nbs/05_learner.ipynb #1608759e
 class Recorder(Callback):
     "Record smoothed training losses, lrs, and per-epoch validation loss and metrics; log one row per epoch."
     order = 50
@@ -122,7 +122,8 @@ class Recorder(Callback):
     def losses(self) -> list[float]:
         "The smoothed training loss after each batch of the last fit (β-debiased moving average)."
         if self._raw:
-            for loss in torch.stack([l.float().mean() for l in self._raw]).tolist():
+            raw = self._raw if all(l.ndim == 0 for l in self._raw) else [l.mean() for l in self._raw]
+            for loss in torch.stack(raw).float().tolist():  # one read of the device per call, not one per batch
                 self._val = self.beta * self._val + (1 - self.beta) * loss
                 self._smooth.append(self._val / (1 - self.beta ** (len(self._smooth) + 1)))
             self._raw = []
