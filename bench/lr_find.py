@@ -18,7 +18,7 @@ Run: `.venv/bin/python bench/lr_find.py [--quick] [--repeats N] [--threads N]`; 
 bench/out/lr_find.md. For bench/run.py: `run(quick, repeats, threads, with_fastai, log_dir)` and `main(quick)`.
 """
 from __future__ import annotations
-import argparse, math, sys, time
+import argparse, sys, time
 from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 if str(BENCH) not in sys.path: sys.path.insert(0, str(BENCH))
@@ -46,7 +46,7 @@ def load_tensors(path: str, n_train: int | None = None):
         return x, torch.tensor([label for _, label in files])
     return split('train', n_train), split('valid', None if n_train is None else max(n_train // 5, 64))
 
-def _threads(threads):
+def _threads(threads: int | None):
     import torch
     import torch._dynamo  # noqa: the first `torch.optim` optimizer of a process imports it (~4 s): not lr_find's cost
     if threads: torch.set_num_threads(threads)
@@ -66,7 +66,7 @@ def _time_calls(learn, funcs, calls: int = 2) -> dict:
 
 
 # ---------------------------------------------------------------- contenders (each in its own subprocess)
-def learnlib(path: str, n_train: int | None = None, threads: int | None = 1) -> dict:
+def learnlib(path: str, n_train: int | None = None, threads: int | None = None) -> dict:
     "learnlib, learnlib's venv."
     import warnings
     from learnlib.core import set_seed
@@ -85,7 +85,7 @@ def learnlib(path: str, n_train: int | None = None, threads: int | None = 1) -> 
         res = _time_calls(learn, (valley, slide, minimum, steep))
     return {**res, 'n_batches': len(dls.train), 'threads': threads}
 
-def fastai(path: str, n_train: int | None = None, threads: int | None = 1) -> dict:
+def fastai(path: str, n_train: int | None = None, threads: int | None = None) -> dict:
     "fastai 2.8, `.bench-venv`; in-memory tensors through fastai's own DataLoader."
     import torch
     from fastai.vision.all import (CrossEntropyLossFlat, DataLoaders, Learner, set_seed, valley, slide, minimum, steep)
@@ -125,39 +125,40 @@ def _fastai_python() -> str | None:
     ok = subprocess.run([str(python), '-c', 'import fastai.vision.all'], capture_output=True).returncode == 0
     return str(python) if ok else None
 
+def _rows(runs: dict, pythons: dict, with_fastai: bool) -> list[dict]:
+    "One table row per library, the same keys in every row."
+    rows = []
+    for n in ('learnlib', 'fastai'):
+        r = runs.get(n, [])
+        ok = [x for x in r if 'suggestions' in x]
+        row = {'library': n, 'lr_find(), 1st call': fmt_stats(values(r, 'first_s')),
+               'lr_find(), 2nd call': fmt_stats(values(r, 'second_s')),
+               'iterations': str(ok[-1]['iterations']) if ok else ''}
+        for f in FUNCS: row[f] = f"{ok[-1]['suggestions'][f]:.2e}" if ok else ''
+        if n not in pythons: row['error'] = 'fastai venv missing' if with_fastai else 'not run (--no-fastai)'
+        else: row['error'] = first_error(r) or ''
+        rows.append(row)
+    return rows
+
 def run(quick: bool, repeats: int, threads: int | None, with_fastai: bool, log_dir: Path, log=print) -> tuple[str, dict]:
-    "Returns (markdown, raw runs)."
+    "Returns (markdown, raw runs). `threads=None` leaves torch's default (use 1 on a loaded machine)."
     path = sample_path()
     n_train = 1000 if quick else None   # quick: 1,000 images per digit, 31 batches (lr_find then runs 4 epochs)
     what = 'subset: 1,000 train images per digit' if quick else 'MNIST_SAMPLE: 12,396 train images'
-    threads = threads or 1
     pythons = {'learnlib': learnlib_python()}
     fastai_py = _fastai_python() if with_fastai else None
     if fastai_py: pythons['fastai'] = fastai_py
     def contender(name):
         return lambda: run_worker(pythons[name], THIS, name, log=log_dir / f'lr_find_{name}.log',
                                   path=path, n_train=n_train, threads=threads)
-    log(f'[bench] lr_find: {what}, {repeats} rounds, {threads} torch thread(s)')
+    log(f'[bench] lr_find: {what}, {repeats} rounds, threads: {threads or "torch default"}')
     runs = alternate({n: contender(n) for n in pythons}, repeats, log=log)
-
-    rows = []
-    for n in pythons:
-        r = runs[n]
-        ok = [x for x in r if 'suggestions' in x]
-        row = {'library': n, 'lr_find(), 1st call': fmt_stats(values(r, 'first_s')),
-               'lr_find(), 2nd call': fmt_stats(values(r, 'second_s')),
-               'iterations': ok[-1]['iterations'] if ok else None}
-        for f in FUNCS: row[f] = f"{ok[-1]['suggestions'][f]:.2e}" if ok else ''
-        row['error'] = first_error(r) or ''
-        rows.append(row)
-    if 'fastai' not in pythons:
-        rows.append({'library': 'fastai', 'error': 'fastai venv missing' if with_fastai else 'not run (--no-fastai)'})
-    md = [f'### lr_find — simple_cnn(norm=False) on {what}, bs {BS}, 100 iterations, {threads} thread(s)', '',
-          f'Median (min–max) over {repeats} alternating rounds, each a fresh process; suggestions from the last round. '
+    md = [f'### lr_find — simple_cnn(norm=False) on {what}, bs {BS}, 100 iterations, threads: {threads or "torch default"}',
+          '', f'Median (min–max) over {repeats} alternating rounds, each a fresh process; suggestions from the last round. '
           'The 1st call includes warming torch up (first kernels, allocations), the 2nd is the steady state. Both '
           'workers import `torch._dynamo` before the clock: the first `torch.optim` optimizer of a process imports it '
           '(about 4 s here), which learnlib\'s Learner (torch\'s AdamW) would otherwise pay inside its first call and '
-          'fastai (its own optimizer class) never pays.', '', md_table(rows)]
+          'fastai (its own optimizer class) never pays.', '', md_table(_rows(runs, pythons, with_fastai))]
     if 'fastai' in pythons and runs['fastai'] and not first_error(runs['fastai']):
         for key, label in (('second_s', '2nd call'), ('first_s', '1st call')):
             md.append(f'- fastai / learnlib time, {label}: {fmt_ratio(ratios(runs, "fastai", "learnlib", key))}')
@@ -165,18 +166,17 @@ def run(quick: bool, repeats: int, threads: int | None, with_fastai: bool, log_d
     return '\n'.join(md), runs
 
 def main(quick: bool = False) -> list[dict]:
-    "bench/README.md convention: one row per library."
-    md, runs = run(quick, 1 if quick else 3, 1, True, OUT / 'logs', log=lambda *a: None)
-    return [{'library': n, 'first_s': values(r, 'first_s'), 'second_s': values(r, 'second_s'),
-             **({'suggestions': r[-1]['suggestions']} if r and 'suggestions' in r[-1] else {}),
-             **({'error': first_error(r)} if first_error(r) else {})} for n, r in runs.items()]
+    "bench/README.md convention: one formatted row per library (1 thread: the machine is shared)."
+    _, runs = run(quick, 1 if quick else 3, 1, True, OUT / 'logs', log=lambda *a: None)
+    return _rows(runs, {n: None for n in runs}, True)
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--quick', action='store_true'); ap.add_argument('--no-fastai', action='store_true')
-    ap.add_argument('--repeats', type=int, default=3); ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--repeats', type=int, default=3)
+    ap.add_argument('--threads', type=int, default=1, help='torch threads (0: torch default)')
     args = ap.parse_args()
-    md, _ = run(args.quick, args.repeats, args.threads, not args.no_fastai, OUT / 'logs')
-    md = f'{md}\n\nMachine: {machine_line(args.threads)}\n'
+    md, _ = run(args.quick, args.repeats, args.threads or None, not args.no_fastai, OUT / 'logs')
+    md = f'{md}\n\nMachine: {machine_line(args.threads or None)}\n'
     OUT.mkdir(parents=True, exist_ok=True); (OUT / 'lr_find.md').write_text(md)
     print(md)
