@@ -384,7 +384,7 @@ def _label_str(v: Any) -> str:
     if isinstance(v, Tensor): return str(v.tolist())
     return str(v)
 
-# %% ../nbs/02_data.ipynb #8dabe3a6
+# %% ../nbs/02_data.ipynb #ca3dca1a
 def show_image(im, ax=None, figsize: tuple | None = None, title: str | None = None, ctx=None, cmap: str | None = None,
                title_color: str | None = None, **kwargs):
     "Show one image (tensor C×H×W or H×W, array, or PIL image) on `ax` (or `ctx`), with an optional title."
@@ -393,6 +393,8 @@ def show_image(im, ax=None, figsize: tuple | None = None, title: str | None = No
     if hasattr(im, 'getdata') and not isinstance(im, Tensor): im = np.asarray(im)   # a PIL image
     if isinstance(im, Tensor):
         im = im.detach().cpu()
+        side = math.isqrt(im.numel())
+        if im.ndim == 1 and side * side == im.numel(): im = im.view(side, side)   # a flattened square image (book ch. 4)
         if im.ndim == 3: im = im.permute(1, 2, 0)                  # channels last, as matplotlib wants
         im = im.float() / 255 if not im.is_floating_point() else im.clamp(0, 1)
         im = im.numpy()
