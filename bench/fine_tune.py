@@ -107,8 +107,8 @@ def fastai(path: str, epochs: int = 1, seed: int = SEED, threads: int | None = N
 def run(quick: bool, repeats: int, threads: int | None, with_fastai: bool, log_dir: Path, log=print) -> tuple[str, dict]:
     ensure_weights()
     full = animals_path()
-    path = subset(full, 200) if quick else full
-    what = 'subset: 200 images per class, 2,000 in all' if quick else 'all 10,000 images'
+    path = subset(full, 100) if quick else full
+    what = 'subset: 100 images per class, 1,000 in all' if quick else 'all 10,000 images'
     pythons = {'learnlib': learnlib_python()}
     if with_fastai: pythons['fastai'] = fastai_python(log=log)
     log(f'[bench] case 4: fine_tune, ANIMALS {what}, {repeats} rounds')

@@ -34,15 +34,17 @@ def _import(script: Path):
 
 def run_case(script: Path, quick: bool, repeats: int, threads: int | None, with_fastai: bool, log_dir: Path,
              log) -> tuple[str, object]:
-    """One script, by the convention of bench/README.md: `run(...)` -> (markdown, raw) when it has one, else
-    `main(quick) -> list[dict]` in a subprocess, rendered as a table."""
+    """One script, by the convention of bench/README.md: `run(quick, repeats, threads, with_fastai, log_dir, log)`
+    -> (markdown, raw) when it has one with those parameters, else `main(quick) -> list[dict]` in a subprocess,
+    rendered as a table."""
     name = script.relative_to(ROOT)
     if not script.exists(): return f'_{name} does not exist yet._', None
     try: mod = _import(script)
     except Exception as e:
         return f'_{name} failed to import: `{type(e).__name__}: {str(e).splitlines()[0][:200]}`._', None
-    if callable(getattr(mod, 'run', None)):
-        try: return mod.run(quick, repeats, threads, with_fastai, log_dir, log=log)
+    run = getattr(mod, 'run', None)
+    if callable(run) and {'quick', 'repeats', 'threads', 'with_fastai', 'log_dir'} <= set(inspect.signature(run).parameters):
+        try: return run(quick, repeats, threads, with_fastai, log_dir, log=log)
         except Exception as e:
             traceback.print_exc()
             return f'_{name} raised `{type(e).__name__}: {str(e).splitlines()[0][:300]}`._', None
