@@ -22,8 +22,9 @@ __all__ = ['OPTIMIZERS', 'norm_types', 'METRICS', 'MODELS', 'Adam', 'SGD', 'trai
            'accuracy', 'error_rate', 'top_k_accuracy', 'metric_name', 'Recorder', 'GatherPreds', 'Learner',
            'register_model', 'model_from_recipe', 'atomic_save', 'safe_load', 'load_learner']
 
-# %% ../nbs/05_learner.ipynb #33506513
-def Adam(params, lr: float = 1e-3, mom: float = 0.9, sqr_mom: float = 0.99, eps: float = 1e-5, wd: float = 0.01) -> torch.optim.Optimizer:
+# %% ../nbs/05_learner.ipynb #588f10c9
+def Adam(params, lr: float = 1e-3, mom: float = 0.9, sqr_mom: float = 0.99, eps: float = 1e-5,
+         wd: float = 0.01) -> torch.optim.Optimizer:
     "AdamW (decoupled weight decay) with fastai's defaults."
     return torch.optim.AdamW(params, lr=lr, betas=(mom, sqr_mom), eps=eps, weight_decay=wd)
 
@@ -78,7 +79,7 @@ def metric_name(m: Callable) -> str:
     "A metric's column name: its `__name__` (or its wrapped function's, for a `partial`)."
     return getattr(m, '__name__', None) or getattr(getattr(m, 'func', None), '__name__', None) or type(m).__name__
 
-# %% ../nbs/05_learner.ipynb #1608759e
+# %% ../nbs/05_learner.ipynb #a3cf2898
 class Recorder(Callback):
     "Record smoothed training losses, lrs, and per-epoch validation loss and metrics; log one row per epoch."
     order = 50
@@ -106,8 +107,8 @@ class Recorder(Callback):
     def after_validate(self):
         if not self._valid: self.valid_loss, self.metric_values = None, [None] * len(self.learn.metrics); return
         sizes = torch.tensor([bs for *_, bs in self._valid], dtype=torch.float64)
-        rows = torch.stack([torch.stack([loss.double(), *[torch.as_tensor(v, dtype=torch.float64, device=loss.device) for v in ms]])
-                            for loss, ms, _ in self._valid]).cpu()
+        as64 = lambda v, like: torch.as_tensor(v, dtype=torch.float64, device=like.device)
+        rows = torch.stack([torch.stack([loss.double(), *[as64(v, loss) for v in ms]]) for loss, ms, _ in self._valid]).cpu()
         means = (rows * sizes[:, None]).sum(0) / sizes.sum()
         self.valid_loss, self.metric_values, self._valid = float(means[0]), [float(v) for v in means[1:]], []
     def after_epoch(self):
@@ -150,7 +151,7 @@ class Recorder(Callback):
         for ax, key in zip(axs[0], keys): ax.plot(hps[key]); ax.set_ylabel(key)
         return axs
 
-# %% ../nbs/05_learner.ipynb #0faa6b95
+# %% ../nbs/05_learner.ipynb #4bbca049
 _PHASE_EVENTS = {p: (f'before_{p}', f'after_cancel_{p}', f'after_{p}')
                  for p in ('fit', 'epoch', 'train', 'validate', 'batch', 'step', 'backward')}
 
@@ -159,7 +160,8 @@ def _as_list(o) -> list: return [] if o is None else list(o) if isinstance(o, (l
 @contextmanager
 def _interrupt_at_batch_end(learn):
     "Turn the first Ctrl-C into a request that the batch loop honours once the current batch is done."
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    main_thread = threading.current_thread() is threading.main_thread()
+    if not main_thread or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         yield; return  # not ours to change (a thread, a nested fit, or a program with its own handler)
     def request_stop(signum, frame):
         learn._stop_requested = True
@@ -168,11 +170,12 @@ def _interrupt_at_batch_end(learn):
     try: yield
     finally: signal.signal(signal.SIGINT, signal.default_int_handler)
 
-# %% ../nbs/05_learner.ipynb #87e5900f
+# %% ../nbs/05_learner.ipynb #78ec66fc
 class GatherPreds(Callback):
     "Collect inputs, predictions, targets and per-item losses during validation."
     order, run_train = 55, False
-    def __init__(self, with_input: bool = False, with_loss: bool = False): self.with_input, self.with_loss = with_input, with_loss
+    def __init__(self, with_input: bool = False, with_loss: bool = False):
+        self.with_input, self.with_loss = with_input, with_loss
     def before_validate(self): self.inputs, self.preds, self.targets, self.losses = [], [], [], []
     def after_batch(self):
         learn = self.learn
@@ -184,10 +187,11 @@ class GatherPreds(Callback):
             self.losses.append(learn.loss if learn.loss.numel() == bs else learn.loss.view(bs, -1).mean(1))
 
 def _cat(tensors: list[Tensor]) -> Tensor:
-    t = torch.cat(tensors)
+    "One CPU tensor from a loader's worth of batches (float32 when they were half precision)."
+    t = torch.cat(tensors).cpu()
     return t.float() if t.is_floating_point() else t
 
-# %% ../nbs/05_learner.ipynb #f59a17b4
+# %% ../nbs/05_learner.ipynb #9d1fae3f
 class Learner:
     "Train `model` on `dls` with `loss_func` and `opt_func`, calling `cbs` at each event of the loop."
     def __init__(self, dls, model: nn.Module, loss_func: Callable | None = None, opt_func: Callable = Adam,
@@ -199,11 +203,14 @@ class Learner:
             raise ValueError("No loss function: `dls` doesn't provide one (its target block implies none). "
                              "Pass `loss_func=`, e.g. `CrossEntropyLossFlat()` for classes or `MSELossFlat()` for numbers.")
         self.dls, self.model, self.loss_func, self.opt_func, self.lr, self.splitter = dls, model, loss_func, opt_func, lr, splitter
-        self.metrics, self.model_dir, self.wd, self.wd_bn_bias, self.train_bn, self.moms = _as_list(metrics), model_dir, wd, wd_bn_bias, train_bn, moms
+        self.metrics, self.model_dir, self.wd, self.moms = _as_list(metrics), model_dir, wd, moms
+        self.wd_bn_bias, self.train_bn = wd_bn_bias, train_bn
         self.path = Path(path) if path is not None else Path(getattr(dls, 'path', '.'))
         self.opt, self.n_groups, self.cbs, self._handlers, self.logger, self.model_recipe = None, 1, [], {}, TextLogger(), None
-        self.training, self.epoch, self.n_epoch, self.iter, self.n_iter, self.train_iter, self.pct_train = False, 0, 1, 0, 0, 0, 0.
-        self.dl, self.xb, self.yb, self.pred, self.loss, self.loss_grad, self._stop_requested = None, (), (), None, None, None, False
+        # the loop's state, which callbacks read
+        self.training, self.epoch, self.n_epoch, self.iter, self.n_iter = False, 0, 1, 0, 0
+        self.train_iter, self.pct_train, self._stop_requested = 0, 0., False
+        self.dl, self.xb, self.yb, self.pred, self.loss, self.loss_grad = None, (), (), None, None, None
         self._to_device()
         self.add_cbs([Recorder(), ProgressCallback()] + _as_list(cbs))
 
@@ -316,7 +323,7 @@ class Learner:
         if n != 0 and self.n_groups == 1:
             raise ValueError("Can't freeze: the model's parameters are a single group, so nothing would be left to train. "
                              "Give the Learner a `splitter=` that returns the body's and the head's parameters as separate "
-                             "groups (vision_learner does), or train without freezing (`fit_one_cycle` instead of `fine_tune`).")
+                             "groups (vision_learner does), or train without freezing (`fit_one_cycle`, not `fine_tune`).")
         if not 0 <= frozen < self.n_groups:
             raise ValueError(f"freeze_to({n}) would freeze all {self.n_groups} parameter groups; use n < {self.n_groups}.")
         keep_training = {id(p) for p in norm_bias_params(self.model, with_bias=False)} if self.train_bn else set()
@@ -397,7 +404,8 @@ class Learner:
                     raise
 
     def fit_one_cycle(self, n_epoch: int, lr_max: float | slice | None = None, div: float = 25., div_final: float = 1e5,
-                      pct_start: float = 0.25, wd: float | None = None, moms: tuple | None = None, cbs=None, reset_opt: bool = False):
+                      pct_start: float = 0.25, wd: float | None = None, moms: tuple | None = None, cbs=None,
+                      reset_opt: bool = False):
         "Fit with the one-cycle policy: lr warms up from lr_max/div to lr_max and anneals to lr_max/div_final."
         if self.opt is None or reset_opt: self.create_opt()
         lr_max = np.array(group_values(self.lr if lr_max is None else lr_max, self.n_groups), dtype=float)
@@ -410,7 +418,8 @@ class Learner:
         "Fit at a flat `lr` for `pct_start` of training, then anneal it with a cosine."
         if self.opt is None or reset_opt: self.create_opt()
         lr = np.array(group_values(self.lr if lr is None else lr, self.n_groups), dtype=float)
-        self.fit(n_epoch, cbs=[ParamScheduler({'lr': combined_cos(pct_start, lr, lr, lr / div_final)})] + _as_list(cbs), wd=wd)
+        scheduler = ParamScheduler({'lr': combined_cos(pct_start, lr, lr, lr / div_final)})
+        self.fit(n_epoch, cbs=[scheduler] + _as_list(cbs), wd=wd)
 
     def fine_tune(self, epochs: int, base_lr: float = 2e-3, freeze_epochs: int = 1, lr_mult: float = 100,
                   pct_start: float = 0.3, div: float = 5.0, **kwargs):
@@ -452,7 +461,8 @@ class Learner:
         if with_opt and 'opt' in state:
             if self.opt is None: self.create_opt()
             try: self.opt.load_state_dict(state['opt'])
-            except ValueError as e: warnings.warn(f"The optimizer state in {file}.pth doesn't fit this optimizer ({e}); it starts afresh.")
+            except ValueError as e:
+                warnings.warn(f"The optimizer state in {file}.pth doesn't fit this optimizer ({e}); it starts afresh.")
         return self
 
     def export(self, fname: str = 'export.pkl') -> Path:
@@ -461,9 +471,10 @@ class Learner:
             raise TypeError(f"Can't export: the data ({type(self.dls).__name__}) has no `export_state()`; use learnlib's "
                             "`DataLoaders`, or save just the weights with `learn.save`.")
         loss = self.loss_func.state() if hasattr(self.loss_func, 'state') else None
-        if loss is None: warnings.warn(f"The loss {self.loss_func!r} can't be exported; load_learner will use the data's default loss.")
+        if loss is None:
+            warnings.warn(f"The loss {self.loss_func!r} can't be exported; load_learner will use the data's default loss.")
         unknown = [metric_name(m) for m in self.metrics if METRICS.get(metric_name(m)) is not m]
-        if unknown: warnings.warn(f"Metrics {unknown} aren't learnlib's and are not exported; pass them to the loaded Learner.")
+        if unknown: warnings.warn(f"Metrics {unknown} aren't learnlib's and are not exported; add them after loading.")
         state = {'format': 'learnlib.export', 'version': 1,
                  'model': {k: v.cpu() for k, v in self.model.state_dict().items()}, 'model_recipe': self.model_recipe,
                  'dls': self.dls.export_state(), 'loss': loss,
@@ -476,7 +487,7 @@ class Learner:
 
     def get_preds(self, ds_idx: int = 1, dl=None, with_input: bool = False, with_decoded: bool = False,
                   with_loss: bool = False, act: Callable | None = None) -> tuple:
-        "`(inputs?, preds, targets, decoded?, losses?)` over `dl` (default: `dls.valid`), in the dataset's order."
+        "`(inputs?, preds, targets, decoded?, losses?)` over `dl` (default `dls.valid`), in dataset order, on the CPU."
         if dl is None: dl = self._dl(ds_idx)
         if getattr(dl, 'shuffle', False) or getattr(dl, 'drop_last', False): dl = dl.new(shuffle=False, drop_last=False)
         gather = GatherPreds(with_input, with_loss)
