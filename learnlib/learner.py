@@ -22,14 +22,14 @@ __all__ = ['OPTIMIZERS', 'norm_types', 'METRICS', 'MODELS', 'Adam', 'SGD', 'trai
            'accuracy', 'error_rate', 'top_k_accuracy', 'metric_name', 'Recorder', 'GatherPreds', 'Learner',
            'register_model', 'model_from_recipe', 'atomic_save', 'safe_load', 'load_learner']
 
-# %% ../nbs/05_learner.ipynb #588f10c9
+# %% ../nbs/05_learner.ipynb #189dd0cb
 def Adam(params, lr: float = 1e-3, mom: float = 0.9, sqr_mom: float = 0.99, eps: float = 1e-5,
          wd: float = 0.01) -> torch.optim.Optimizer:
     "AdamW (decoupled weight decay) with fastai's defaults."
     return torch.optim.AdamW(params, lr=lr, betas=(mom, sqr_mom), eps=eps, weight_decay=wd)
 
 def SGD(params, lr: float = 1e-3, mom: float = 0., wd: float = 0.) -> torch.optim.Optimizer:
-    "SGD with optional momentum and weight decay."
+    "SGD with optional momentum and weight decay (torch's: added to the gradient, so L2 rather than decoupled)."
     return torch.optim.SGD(params, lr=lr, momentum=mom, weight_decay=wd)
 
 OPTIMIZERS = {'Adam': Adam, 'SGD': SGD}
