@@ -34,7 +34,7 @@ def find_chapter(name: str, root: Path | None = None) -> Path:
         raise FileNotFoundError(f"{why} matches {name!r}. Chapters: {', '.join(available) or '(none)'}")
     return folder/f'{matches[0]}.ipynb'
 
-# %% ../nbs/12_cli.ipynb #f48004e8
+# %% ../nbs/12_cli.ipynb #037fd01e
 def _directives(source: str) -> set[str]:
     return {w for line in source.splitlines() if line.startswith('#|') for w in line[2:].split()}
 
@@ -48,14 +48,15 @@ class _EchoingClient:
                 if kind == 'stream': out.write(content['text'])
                 elif kind in ('execute_result', 'display_data'):
                     data = content.get('data', {})
+                    text = data.get('text/plain', '')
                     if 'image/png' in data: out.write('[figure]\n')
-                    elif 'text/plain' in data: out.write(data['text/plain'] + '\n')
+                    elif text and not re.fullmatch(r'<.* object>', text): out.write(text + '\n')  # not a bare repr
                 elif kind == 'error': out.write('\n'.join(content.get('traceback', [])) + '\n')
                 out.flush()
                 return super().output(outs, msg, display_id, cell_index)
         return Client(nb, **kwargs)
 
-# %% ../nbs/12_cli.ipynb #a609688d
+# %% ../nbs/12_cli.ipynb #22f71b6c
 def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, timeout: int = 3600,
                 stream=None) -> bool:
     "Execute chapter `name` headless, echo its output to `stream`, write `out_dir/NAME.ipynb` and `.html`."
@@ -69,6 +70,8 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
         if cell.cell_type == 'code' and 'slow' in _directives(cell.source) and not full:
             cell.metadata.setdefault('tags', []).append('skip-execution')
     # the kernel must be this Python (the one with learnlib and torch), whatever `python` is on PATH
+    # and, as no one watches its HTML, it prints the training table as text lines, which we echo as they come
+    os.environ.setdefault('LEARNLIB_PROGRESS', 'text')
     os.environ['PATH'] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get('PATH', '')
     stream.write(f'Running {path.name} ({"full size" if full else "quick run; --full for the slow cells"})\n')
     from jupyter_client import KernelManager
