@@ -11,7 +11,7 @@ from torch import Tensor, nn
 # %% auto #0
 __all__ = ['LOSSES', 'BaseLossFlat', 'CrossEntropyLossFlat', 'BCEWithLogitsLossFlat', 'MSELossFlat', 'loss_from_state']
 
-# %% ../nbs/01a_losses.ipynb #d203cad3
+# %% ../nbs/01a_losses.ipynb #8db98394
 class BaseLossFlat:
     "Wrap a PyTorch loss `loss_cls` so that it flattens predictions and targets along `axis` first."
     def __init__(self, loss_cls: type[nn.Module], *args, axis: int = -1, flatten: bool = True, floatify: bool = False,
@@ -23,10 +23,11 @@ class BaseLossFlat:
         if targ.dtype in (torch.int8, torch.int16, torch.int32): targ = targ.long()
         if self.floatify and targ.dtype != torch.float16: targ = targ.float()
         if self.axis != -1: inp = inp.movedim(self.axis, -1)  # class axis last, the others keep their order
-        if self.flatten:
-            inp = inp.reshape(-1, inp.shape[-1]) if self.is_2d else inp.reshape(-1)
-            targ = targ.reshape(-1)
-        return self.func(inp, targ)
+        if self.flatten:  # this runs every batch: reshape only what is not flat already
+            if self.is_2d and inp.ndim != 2: inp = inp.reshape(-1, inp.shape[-1])
+            elif not self.is_2d and inp.ndim != 1: inp = inp.reshape(-1)
+            if targ.ndim != 1: targ = targ.reshape(-1)
+        return self.func.forward(inp, targ)  # `forward` skips nn.Module's hook machinery, which a loss never uses
 
     @property
     def reduction(self) -> str: return self.func.reduction
