@@ -426,12 +426,17 @@ def show_images(ims: Sequence, nrows: int | None = None, ncols: int | None = Non
                    title_color=title_colors[j] if title_colors else None, **kwargs)
     return axs
 
-# %% ../nbs/02_data.ipynb #9225d344
+# %% ../nbs/02_data.ipynb #bc7569c3
 class DataLoaders:
     "A training and a validation `DataLoader` plus what the model needs to know about the data."
     def __init__(self, *loaders: DataLoader, device: torch.device | str | None = None, n_inp: int | None = None,
                  vocab: list | None = None, c: int | None = None, loss_func=None, blocks: Sequence | None = None,
                  item_tfms: Sequence | None = None):
+        for dl in loaders:
+            if not isinstance(dl, DataLoader):
+                raise TypeError(f"DataLoaders takes learnlib DataLoaders, not {type(dl).__module__}.{type(dl).__name__}: "
+                                "make one from the same dataset with `DataLoader(dataset, bs=64, shuffle=True)` "
+                                "(it takes any indexable: a torch Dataset, a list of (x, y) pairs).")
         self.loaders = list(loaders)
         self.n_inp = n_inp if n_inp is not None else (loaders[0].n_inp if loaders else 1)
         self.vocab, self.c, self.loss_func, self.blocks = vocab, c, loss_func, blocks
