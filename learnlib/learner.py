@@ -192,7 +192,7 @@ def _cat(tensors: list[Tensor]) -> Tensor:
     t = torch.cat(tensors).cpu()
     return t.float() if t.is_floating_point() else t
 
-# %% ../nbs/05_learner.ipynb #a7739cc3
+# %% ../nbs/05_learner.ipynb #d3dc80d2
 class Learner:
     "Train `model` on `dls` with `loss_func` and `opt_func`, calling `cbs` at each event of the loop."
     def __init__(self, dls, model: nn.Module, loss_func: Callable | None = None, opt_func: Callable = Adam,
@@ -235,6 +235,9 @@ class Learner:
     def add_cb(self, cb: Callback | type) -> Learner:
         "Add `cb` (an instance, or a class to instantiate); it gets `cb.learn = self`."
         if isinstance(cb, type): cb = cb()
+        if not isinstance(cb, Callback):
+            raise TypeError(f"{type(cb).__name__} is not a Callback: subclass learnlib's `Callback` (it gives `order`, "
+                            "`run_train`, `run_valid` and `name`) and define the event methods you need.")
         cb.learn = self
         self.cbs.append(cb); self.cbs.sort(key=lambda c: c.order)  # sort is stable: equal orders keep insertion order
         self._build_handlers(); return self
