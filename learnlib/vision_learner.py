@@ -14,10 +14,10 @@ from .learner import Learner, Adam, register_model
 from .transforms import Normalize, imagenet_stats
 
 # %% auto #0
-__all__ = ['tvm', 'model_meta', 'cnn_learner', 'pretrained_weights', 'cut_model', 'create_body', 'create_head',
-           'num_features_model', 'create_vision_model', 'vision_model_from_recipe', 'vision_learner', 'tta']
+__all__ = ['model_meta', 'cnn_learner', 'pretrained_weights', 'cut_model', 'create_body', 'create_head', 'num_features_model',
+           'create_vision_model', 'vision_model_from_recipe', 'vision_learner', 'tta']
 
-# %% ../nbs/09_vision_learner.ipynb #747a3177
+# %% ../nbs/09_vision_learner.ipynb #6e58d2a0
 def _params(*modules: nn.Module) -> list[nn.Parameter]: return [p for m in modules for p in m.parameters()]
 
 def _resnet_split(m: nn.Module) -> list[list[nn.Parameter]]:
@@ -37,17 +37,17 @@ _imagenet_stats = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
 def _meta(cut, split, weights: str | None = 'IMAGENET1K_V1', stats=_imagenet_stats) -> dict:
     return {'cut': cut, 'split': split, 'stats': stats, 'weights': weights}
 
-tvm = torchvision.models
+_tvm = torchvision.models
 model_meta = {
-    tvm.resnet18: _meta(-2, _resnet_split), tvm.resnet34: _meta(-2, _resnet_split),
-    tvm.resnet50: _meta(-2, _resnet_split), tvm.resnet101: _meta(-2, _resnet_split),
-    tvm.resnet152: _meta(-2, _resnet_split), tvm.resnext50_32x4d: _meta(-2, _resnet_split),
+    _tvm.resnet18: _meta(-2, _resnet_split), _tvm.resnet34: _meta(-2, _resnet_split),
+    _tvm.resnet50: _meta(-2, _resnet_split), _tvm.resnet101: _meta(-2, _resnet_split),
+    _tvm.resnet152: _meta(-2, _resnet_split), _tvm.resnext50_32x4d: _meta(-2, _resnet_split),
     # features[:7] ends at 1/8 of the image size, as a ResNet's layer2 does
-    tvm.mobilenet_v2: _meta(-1, _features_split(7)),
-    tvm.mobilenet_v3_small: _meta(-2, _features_split(4)), tvm.mobilenet_v3_large: _meta(-2, _features_split(7)),
-    tvm.efficientnet_b0: _meta(-2, _features_split(4)),
-    tvm.densenet121: _meta(-1, _features_split(7)), tvm.vgg16_bn: _meta(-2, _features_split(22)),
-    tvm.squeezenet1_1: _meta(-1, _features_split(5)), tvm.alexnet: _meta(-2, _features_split(6)),
+    _tvm.mobilenet_v2: _meta(-1, _features_split(7)),
+    _tvm.mobilenet_v3_small: _meta(-2, _features_split(4)), _tvm.mobilenet_v3_large: _meta(-2, _features_split(7)),
+    _tvm.efficientnet_b0: _meta(-2, _features_split(4)),
+    _tvm.densenet121: _meta(-1, _features_split(7)), _tvm.vgg16_bn: _meta(-2, _features_split(22)),
+    _tvm.squeezenet1_1: _meta(-1, _features_split(5)), _tvm.alexnet: _meta(-2, _features_split(6)),
     # learnlib's ResNets from scratch: stem (4 children) and 4 stages, then pool, flatten, linear
     xresnet18: _meta(-3, _resnet_split, weights=None, stats=None), xresnet34: _meta(-3, _resnet_split, weights=None, stats=None),
     xresnet50: _meta(-3, _resnet_split, weights=None, stats=None),
