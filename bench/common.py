@@ -34,9 +34,14 @@ def learnlib_python() -> str:
     venv = ROOT / '.venv' / 'bin' / 'python'
     return str(venv) if venv.exists() else sys.executable
 
+_checked: set[str] = set()   # venvs already seen to import fastai in this process (the check costs seconds)
+
 def _has_fastai(python: Path) -> bool:
+    if str(python) in _checked: return True
     if not python.exists(): return False
-    return subprocess.run([str(python), '-c', 'import fastai.vision.all'], capture_output=True).returncode == 0
+    ok = subprocess.run([str(python), '-c', 'import fastai.vision.all'], capture_output=True).returncode == 0
+    if ok: _checked.add(str(python))
+    return ok
 
 def fastai_python(create: bool = True, log: Callable[[str], Any] = print) -> str:
     "Python of the fastai venv at `.bench-venv`, created on demand (once: a few minutes and ~6 GB)."
