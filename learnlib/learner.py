@@ -192,7 +192,7 @@ def _cat(tensors: list[Tensor]) -> Tensor:
     t = torch.cat(tensors).cpu()
     return t.float() if t.is_floating_point() else t
 
-# %% ../nbs/05_learner.ipynb #d3dc80d2
+# %% ../nbs/05_learner.ipynb #0330f3cb
 class Learner:
     "Train `model` on `dls` with `loss_func` and `opt_func`, calling `cbs` at each event of the loop."
     def __init__(self, dls, model: nn.Module, loss_func: Callable | None = None, opt_func: Callable = Adam,
@@ -439,6 +439,11 @@ class Learner:
         "Sweep the learning rate exponentially and plot the loss (see `learnlib.lr_find`); `suggest_funcs=None`: no suggestions."
         return lr_find(self, start_lr=start_lr, end_lr=end_lr, num_it=num_it, stop_div=stop_div, show_plot=show_plot,
                        suggest_funcs=suggest_funcs)
+
+    def tta(self, ds_idx: int = 1, dl=None, n: int = 4, beta: float | None = 0.25, use_max: bool = False) -> tuple:
+        "Test-time augmentation: `(preds, targets)` averaged over `n` augmented passes (see `vision_learner.tta`)."
+        from learnlib.vision_learner import tta  # a higher module (it builds on Learner): imported only when used
+        return tta(self, ds_idx=ds_idx, dl=dl, n=n, beta=beta, use_max=use_max)
 
     def to_fp16(self) -> Learner:
         "Mixed precision with float16 and a gradient scaler."
