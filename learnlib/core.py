@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['defaults', 'set_seed', 'default_device', 'to_device', 'to_cpu', 'num_cpus', 'in_notebook', 'default_num_workers']
+__all__ = ['defaults', 'set_seed', 'default_device', 'to_device', 'to_cpu', 'num_cpus', 'in_notebook', 'default_num_workers',
+           'known']
 
 # %% ../nbs/00_core.ipynb #fff48eb0
 def set_seed(seed: int, reproducible: bool = False) -> None:
@@ -68,3 +69,10 @@ def default_num_workers(cpus: int | None = None, system: str | None = None, note
     return min(cpus, 8)
 
 defaults = SimpleNamespace(device=default_device(), num_workers=default_num_workers(), cpus=num_cpus())
+
+# %% ../nbs/00_core.ipynb #c96ac0fa
+def known(table: dict[str, Any], name: str | None, what: str, fix: str = '') -> Any:
+    "`table[name]`, or an error naming the unknown `what`, the names that are known, and the `fix`."
+    if name not in table:
+        raise ValueError(f"Can't rebuild the {what} {name!r} from an export: only {sorted(table)} are known. {fix}".rstrip())
+    return table[name]

@@ -39,12 +39,21 @@ def collate_slot(values: list, slot: int = 0) -> Tensor | list:
     if isinstance(first, (bool, int, float, np.number)): return torch.tensor(values)
     return list(values)
 
-# %% ../nbs/02_data.ipynb #2b15657b
+# %% ../nbs/02_data.ipynb #ce940254
 def _plain_kwargs(kwargs: dict) -> dict:
     "Tuples become lists: an export holds only plain data."
     return {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}
 
-class ItemTransform:
+class _Described:
+    "A transform that stores itself as a name and plain arguments (`state`), and shows them in its repr."
+    def state(self) -> dict:
+        "Name and plain arguments (tensors allowed), enough to rebuild this transform without pickling code."
+        return {'name': type(self).__name__, 'kwargs': _plain_kwargs(getattr(self, 'kwargs', {}))}
+    def __repr__(self):
+        kw = getattr(self, 'kwargs', {})
+        return f"{type(self).__name__} -- {kw}" if kw else type(self).__name__
+
+class ItemTransform(_Described):
     "Base class of item transforms: `fixed` work (cacheable) then `random` work (redone on every read)."
     order = 0
     def is_random(self, split_idx: int | None) -> bool: return False
@@ -53,12 +62,6 @@ class ItemTransform:
     def __call__(self, x: Any, split_idx: int | None = None) -> Any:
         x = self.fixed(x, split_idx)
         return self.random(x, split_idx) if self.is_random(split_idx) else x
-    def state(self) -> dict:
-        "Name and plain arguments, enough to rebuild this transform without pickling code."
-        return {'name': type(self).__name__, 'kwargs': _plain_kwargs(getattr(self, 'kwargs', {}))}
-    def __repr__(self):
-        kw = getattr(self, 'kwargs', {})
-        return f"{type(self).__name__} -- {kw}" if kw else type(self).__name__
 
 # %% ../nbs/02_data.ipynb #7581c413
 def _name(f: Any) -> str:
@@ -202,19 +205,13 @@ class TensorDataset:
     fully_cached = True
     def __repr__(self): return f"TensorDataset of {len(self)} items: {', '.join(str(tuple(t.shape)) for t in self.tensors)}"
 
-# %% ../nbs/02_data.ipynb #7d6cc2a2
-class BatchTransform:
+# %% ../nbs/02_data.ipynb #76c9c8c5
+class BatchTransform(_Described):
     "Base class of batch transforms: `encodes(x, split_idx)` on a batch of inputs, `decode(x)` for display."
     order = 0
     def __call__(self, x: Tensor, split_idx: int | None = None) -> Tensor: return self.encodes(x, split_idx)
     def encodes(self, x: Tensor, split_idx: int | None) -> Tensor: return x
     def decode(self, x: Tensor) -> Tensor: return x
-    def state(self) -> dict:
-        "Name and plain arguments (tensors allowed), enough to rebuild this transform without pickling code."
-        return {'name': type(self).__name__, 'kwargs': _plain_kwargs(getattr(self, 'kwargs', {}))}
-    def __repr__(self):
-        kw = getattr(self, 'kwargs', {})
-        return f"{type(self).__name__} -- {kw}" if kw else type(self).__name__
 
 def _apply_tfm(tfm: Callable, x: Tensor, split_idx: int | None) -> Tensor:
     return tfm(x, split_idx) if isinstance(tfm, BatchTransform) else tfm(x)
