@@ -232,11 +232,11 @@ def load_now() -> float:
 
 
 # ---------------------------------------------------------------- other engineers' scripts
-def _collect_main(file: str, quick: bool) -> dict:
+def _collect_main(script: str, quick: bool) -> dict:
     "Worker side of `collect`: import the script, call its `main(quick)`, check the convention."
-    rows = _load(file).main(quick=quick)
+    rows = _load(script).main(quick=quick)
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise TypeError(f'{Path(file).name}: main(quick) must return a list of dicts (see bench/README.md), '
+        raise TypeError(f'{Path(script).name}: main(quick) must return a list of dicts (see bench/README.md), '
                         f'got {type(rows).__name__}')
     return {'rows': rows}
 
@@ -245,7 +245,7 @@ def collect(script: str | Path, quick: bool, timeout: float = 3600, log: Path | 
     script = Path(script)
     if not script.exists(): return {'error': f'{script.relative_to(ROOT)} does not exist yet'}
     return run_worker(learnlib_python(), __file__, '_collect_main', timeout=timeout, log=log,
-                      file=str(script.resolve()), quick=quick)
+                      script=str(script.resolve()), quick=quick)  # not `file=`: run_worker's own argument
 
 
 if __name__ == '__main__':

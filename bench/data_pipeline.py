@@ -37,7 +37,7 @@ def in_memory_epoch(x, y, bs, device, mean, std):
         yield (xb - mean) / std, y[idx].to(device, non_blocking=True)
 
 
-def main():
+def cli():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--epochs', type=int, default=4, help='dls.train epochs (the in-memory loop runs one fewer)')
     p.add_argument('--bs', type=int, default=64)
@@ -47,8 +47,21 @@ def main():
     p.add_argument('--threads', type=int, default=0, help='torch threads (0: leave as is)')
     p.add_argument('--cnn', action='store_true', help="also time a training epoch of the chapter-13 CNN")
     args = p.parse_args()
+    measure(args.epochs, args.bs, args.n, args.device, not args.no_cache, args.threads, args.cnn)
+
+
+def main(quick: bool = False) -> list[dict]:
+    "bench/run.py's convention: images/s of `dls.train` (first and best later epoch) beside the in-memory loop."
+    return measure(epochs=3 if quick else 4, n=12000 if quick else 0, threads=1)
+
+
+def measure(epochs: int = 4, bs: int = 64, n: int = 0, device: str | None = None, cache: bool = True,
+            threads: int = 0, cnn: bool = False) -> list[dict]:
+    "Print the table and return its rows (one per epoch timed)."
+    from types import SimpleNamespace
+    args = SimpleNamespace(epochs=epochs, bs=bs, n=n, no_cache=not cache, threads=threads, cnn=cnn)
     if args.threads: torch.set_num_threads(args.threads)
-    device = torch.device(args.device or defaults.device)
+    device = torch.device(device or defaults.device)
 
     path = untar_data(URLs.MNIST)
     get_items = (lambda p: get_image_files(p)[::max(1, 60000 // args.n)]) if args.n else get_image_files
@@ -88,6 +101,8 @@ def main():
               f"(goal <= 1.3x: {'met' if ratio <= 1.3 else 'NOT met'})")
         print(f"first epoch / in-memory loop: {rows[0][1] / best_memory:.1f}x")
     if args.cnn: cnn_epochs(dls, x, y, args.bs, device, mean, std)
+    return [{'what': name, 'images': n_images, 'seconds': round(secs, 3), 'images/s': round(n_images / secs),
+             'x in-memory (best)': round(secs / best_memory, 2)} for name, secs, n_images in rows]
 
 
 def train_epoch(model, opt, batches, device) -> tuple[float, int]:
@@ -118,4 +133,4 @@ def cnn_epochs(dls, x, y, bs, device, mean, std):
 
 
 if __name__ == '__main__':
-    main()
+    cli()

@@ -76,7 +76,7 @@ MODELS = {
 }
 
 
-def run(name, make_model, shape, bs, repeats, n_epoch, n_train, profile=False):
+def measure(name, make_model, shape, bs, repeats, n_epoch, n_train, profile=False) -> dict:
     torch.manual_seed(0)
     x = torch.randn(n_train + 2048, *shape); y = (x.flatten(1).mean(1) > 0).long()
     dls = Data(x[:n_train], y[:n_train], x[n_train:], y[n_train:], bs)
@@ -98,7 +98,16 @@ def run(name, make_model, shape, bs, repeats, n_epoch, n_train, profile=False):
           f'Learner {learner:.4f}, Learner+CrossEntropyLossFlat {flat:.4f}\n'
           f'    ratio Learner/plain {learner / plain:.3f} (min-based {min(times["learner"]) / min(times["plain"]):.3f}); '
           f'with CrossEntropyLossFlat {flat / plain:.3f} (min-based {min(times["flat"]) / min(times["plain"]):.3f})', flush=True)
-    return learner / plain
+    return {'model': name, 'batches/epoch': len(dls.train), 'plain CPU-s/epoch': round(plain, 4),
+            'Learner CPU-s/epoch': round(learner, 4), 'Learner / plain': round(learner / plain, 3),
+            'with CrossEntropyLossFlat / plain': round(flat / plain, 3), 'repeats': repeats}
+
+
+def main(quick: bool = False) -> list[dict]:
+    "bench/run.py's convention: one row per model, CPU time per epoch, median of alternating repeats, 1 thread."
+    torch.set_num_threads(1)
+    return [measure(name, make_model, shape, bs, 5 if quick else 20, 1, 4096 if quick else 12288)
+            for name, (make_model, shape, bs) in MODELS.items()]
 
 
 if __name__ == '__main__':
@@ -111,4 +120,4 @@ if __name__ == '__main__':
     torch.set_num_threads(1)
     print(f'torch {torch.__version__}, 1 thread, {args.repeats} alternating repeats of {args.epochs} epochs')
     for name, (make_model, shape, bs) in MODELS.items():
-        run(name, make_model, shape, bs, args.repeats, args.epochs, args.n_train, args.profile)
+        measure(name, make_model, shape, bs, args.repeats, args.epochs, args.n_train, args.profile)
