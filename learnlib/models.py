@@ -82,7 +82,7 @@ class ResBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor: return F.relu(self.convs(x) + self.idconv(self.pool(x)))
 
-# %% ../nbs/11_models.ipynb #12a0c273
+# %% ../nbs/11_models.ipynb #f599cab5
 def _resnet_stem(*sizes: int) -> list[nn.Module]:
     "Plain `ConvLayer`s through `sizes` (the first with stride 2), then a stride-2 max pool."
     convs = [ConvLayer(sizes[i], sizes[i + 1], stride=2 if i == 0 else 1) for i in range(len(sizes) - 1)]
@@ -96,6 +96,12 @@ class ResNet(nn.Sequential):
         self.block_szs = [stem_szs[-1]] + [w * expansion for w in widths]
         stages = [self._make_layer(i, n, expansion > 1) for i, n in enumerate(layers)]
         super().__init__(*stem, *stages, nn.AdaptiveAvgPool2d(1), Flatten(), nn.Linear(self.block_szs[len(layers)], n_out))
+
+    def __getitem__(self, idx):
+        # nn.Sequential slices by calling our constructor with the layers, which ours does not take: a slice of a
+        # ResNet (its stem, its body) is a plain Sequential of those layers
+        if isinstance(idx, slice): return nn.Sequential(*list(self)[idx])
+        return super().__getitem__(idx)
 
     def _make_layer(self, idx: int, n_blocks: int, bottleneck: bool) -> nn.Sequential:
         stride = 1 if idx == 0 else 2  # the stem already downsampled 4x before the first stage
