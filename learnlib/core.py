@@ -11,7 +11,7 @@ import numpy as np, torch
 
 # %% auto #0
 __all__ = ['defaults', 'set_seed', 'default_device', 'to_device', 'to_cpu', 'num_cpus', 'in_notebook', 'default_num_workers',
-           'known']
+           'as_list', 'known']
 
 # %% ../nbs/00_core.ipynb #fff48eb0
 def set_seed(seed: int, reproducible: bool = False) -> None:
@@ -70,7 +70,12 @@ def default_num_workers(cpus: int | None = None, system: str | None = None, note
 
 defaults = SimpleNamespace(device=default_device(), num_workers=default_num_workers(), cpus=num_cpus())
 
-# %% ../nbs/00_core.ipynb #c96ac0fa
+# %% ../nbs/00_core.ipynb #862512cc
+def as_list(o: Any) -> list:
+    "`o` as a list: `None` → `[]`, a list or tuple → its items, anything else → `[o]`."
+    return [] if o is None else list(o) if isinstance(o, (list, tuple)) else [o]
+
+# %% ../nbs/00_core.ipynb #674d73bb
 def known(table: dict[str, Any], name: str | None, what: str, fix: str = '') -> Any:
     "`table[name]`, or an error naming the unknown `what`, the names that are known, and the `fix`."
     if name not in table:
