@@ -261,7 +261,7 @@ def _apply_tfm(tfm: Callable, x: Tensor, split_idx: int | None) -> Tensor:
 def _sort_tfms(tfms: Sequence | None) -> list:
     return sorted(as_list(tfms), key=lambda t: getattr(t, 'order', 0))
 
-# %% ../nbs/02_data.ipynb #c8eb2369
+# %% ../nbs/02_data.ipynb #afa477eb
 def fetch_batch(dataset, idxs: Tensor) -> tuple | Tensor:
     "The collated batch of `dataset` at `idxs`: its own `get_batch` if it has one, else item by item."
     if hasattr(dataset, 'get_batch'): return dataset.get_batch(idxs)
@@ -276,23 +276,25 @@ class _Batches(torch.utils.data.Dataset):
     def __getitem__(self, idxs): return fetch_batch(self.dataset, idxs)
 
 class _Fixed(torch.utils.data.Dataset):
-    """Adapter for worker processes: the cacheable part of the items at `idxs`, written straight into `rows` (the
-    dataset's shared cache, when there is one); only what does not fit is sent back to the main process."""
-    def __init__(self, dataset, rows: list[Tensor] | None): self.dataset, self.rows = dataset, rows
-    def __getitem__(self, idxs: Tensor) -> tuple[Tensor, list]:
+    """Adapter for worker processes: job `(k, idxs)` is the cacheable part of items `idxs` of dataset `k` of `parts`,
+    written straight into that dataset's shared rows when it has them; only what does not fit is sent back."""
+    def __init__(self, parts: list[tuple[Any, list[Tensor] | None]]): self.parts = parts
+    def __getitem__(self, job: tuple[int, Tensor]) -> tuple[int, list, list]:
+        k, idxs = job
+        dataset, rows = self.parts[k]
         done, rest = [], []
         for i in idxs.tolist():
-            xs = self.dataset.read(i)
-            if self.rows is not None and _fits(xs, self.rows):
-                for row, x in zip(self.rows, xs): row[i] = x
+            xs = dataset.read(i)
+            if rows is not None and _fits(xs, rows):
+                for row, x in zip(rows, xs): row[i] = x
                 done.append(i)
             else: rest.append((i, xs))
-        return done, rest   # a list, not a tensor: a tensor would cross in shared memory of its own
+        return k, done, rest   # lists, not tensors: a tensor would cross in shared memory of its own
 
 _FILL_MIN = 1000   # items: below this, decoding in this process is quicker than starting a worker
 _FILL_CHUNK = 512  # items a worker decodes per round trip
 
-# %% ../nbs/02_data.ipynb #85fc32fc
+# %% ../nbs/02_data.ipynb #ae0133b7
 class DataLoader:
     "Batches of `dataset` on `device`, shuffled and with the last short batch dropped if asked, batch transforms applied."
     def __init__(self, dataset, bs: int = 64, shuffle: bool = False, drop_last: bool = False,
@@ -304,6 +306,7 @@ class DataLoader:
         self.device = torch.device(defaults.device if device is None else device)
         self.num_workers = defaults.num_workers if num_workers is None else num_workers
         self.auto_workers = num_workers is None   # the default: may start one worker to fill a cold cache
+        self.then_fill = []   # datasets the first epoch's worker fills next (`DataLoaders` puts the validation set here)
         # batch transforms act on images; by default on every input slot
         self.tfm_slots = tuple(range(self.n_inp)) if tfm_slots is None else tuple(tfm_slots)
 
@@ -336,25 +339,32 @@ class DataLoader:
             for idxs in batches: yield self.after(fetch_batch(self.dataset, idxs))
 
     def _filling(self, batches: list[Tensor]):
-        "An epoch over a cold cache: workers (if any) decode each batch ahead, this process stores it and yields it."
+        """An epoch over a cold cache: a worker decodes the epoch's items ahead of the loop, then the cold datasets
+        of `then_fill` (the validation set), while this process trains; it stores what the worker sends back."""
         n = self.num_workers or (1 if self.auto_workers and _can_fork() and defaults.cpus >= 2
                                  and len(self.dataset) >= _FILL_MIN else 0)
-        ahead, delivered, needed = None, 0, 0
+        ahead, fills, delivered, needed = None, [], 0, 0
         if n > 0 and batches:
-            rows = self.dataset.share_rows() if _can_fork() else None   # spawned workers send items back instead
-            chunks = torch.cat(batches).split(_FILL_CHUNK)   # the epoch's order, a few batches per round trip
-            loader = torch.utils.data.DataLoader(_Fixed(self.dataset, rows), sampler=chunks, batch_size=None,
-                                                 num_workers=n, collate_fn=_no_collate, prefetch_factor=4)
-            ahead = _start_workers(loader)
+            fills = [(self.dataset, torch.cat(batches))] + [(ds, torch.arange(len(ds))) for ds in self.then_fill
+                                                            if getattr(ds, 'cache', False) and not ds.fully_cached]
+            parts = [(ds, ds.share_rows() if _can_fork() else None) for ds, _ in fills]   # spawned workers send items back
+            jobs = [(k, chunk) for k, (_, order) in enumerate(fills) for chunk in order.split(_FILL_CHUNK)]
+            loader = torch.utils.data.DataLoader(_Fixed(parts), sampler=jobs, batch_size=None, num_workers=n,
+                                                 collate_fn=_no_collate, prefetch_factor=math.ceil(len(jobs) / n))
+            ahead = _start_workers(loader)   # all jobs queued at once: the worker never waits for the loop
             if ahead is None: self.num_workers = 0   # don't try again
+        def receive():
+            k, done, rest = next(ahead)
+            ds = fills[k][0]
+            if done: ds.mark_ready(torch.tensor(done))
+            for i, xs in rest: ds.store(i, xs)
+            return len(done) + len(rest) if k == 0 else 0
         for idxs in batches:
             needed += len(idxs)
-            while ahead is not None and delivered < needed:   # wait until the workers are past this batch
-                done, rest = next(ahead)
-                if done: self.dataset.mark_ready(torch.tensor(done))
-                for i, xs in rest: self.dataset.store(i, xs)
-                delivered += len(done) + len(rest)
+            while ahead is not None and delivered < needed: delivered += receive()   # the worker is past this batch
             yield self.after(fetch_batch(self.dataset, idxs))
+        if ahead is not None:
+            for _ in range(sum(len(order.split(_FILL_CHUNK)) for _, order in fills[1:])): receive()
         # the items of the dropped short batch: read them too, so the cache is complete after one epoch
         seen = torch.cat(batches) if batches else torch.zeros(0, dtype=torch.long)
         for i in sorted(set(range(len(self.dataset))) - set(seen.tolist())): self.dataset.load(i)
@@ -492,7 +502,7 @@ def show_images(ims: Sequence, nrows: int | None = None, ncols: int | None = Non
                    title_color=title_colors[j] if title_colors else None, **kwargs)
     return axs
 
-# %% ../nbs/02_data.ipynb #636f7998
+# %% ../nbs/02_data.ipynb #27593ea6
 class DataLoaders:
     "A training and a validation `DataLoader` plus what the model needs to know about the data."
     def __init__(self, *loaders: DataLoader, device: torch.device | str | None = None, n_inp: int | None = None,
@@ -508,6 +518,7 @@ class DataLoaders:
         self.vocab, self.c, self.loss_func, self.blocks = vocab, c, loss_func, blocks
         self.item_tfms = list(item_tfms or [])
         if len(self.loaders) > 1: self.loaders[1].after_batch = self.loaders[0].after_batch  # one shared list
+        if self.loaders: self.loaders[0].then_fill = [dl.dataset for dl in self.loaders[1:]]
         self.to(defaults.device if device is None else device)
         if self.loaders and len(self.train.dataset): self.train.setup_tfms()
 
