@@ -294,7 +294,7 @@ class _Fixed(torch.utils.data.Dataset):
 _FILL_MIN = 1000   # items: below this, decoding in this process is quicker than starting a worker
 _FILL_CHUNK = 512  # items a worker decodes per round trip
 
-# %% ../nbs/02_data.ipynb #ae0133b7
+# %% ../nbs/02_data.ipynb #1deb881a
 class DataLoader:
     "Batches of `dataset` on `device`, shuffled and with the last short batch dropped if asked, batch transforms applied."
     def __init__(self, dataset, bs: int = 64, shuffle: bool = False, drop_last: bool = False,
@@ -346,7 +346,7 @@ class DataLoader:
         ahead, fills, delivered, needed = None, [], 0, 0
         if n > 0 and batches:
             fills = [(self.dataset, torch.cat(batches))] + [(ds, torch.arange(len(ds))) for ds in self.then_fill
-                                                            if getattr(ds, 'cache', False) and not ds.fully_cached]
+                                                            if getattr(ds, 'cache', False) and len(ds) and not ds.fully_cached]
             parts = [(ds, ds.share_rows() if _can_fork() else None) for ds, _ in fills]   # spawned workers send items back
             jobs = [(k, chunk) for k, (_, order) in enumerate(fills) for chunk in order.split(_FILL_CHUNK)]
             loader = torch.utils.data.DataLoader(_Fixed(parts), sampler=jobs, batch_size=None, num_workers=n,
