@@ -294,7 +294,7 @@ class _Fixed(torch.utils.data.Dataset):
 _FILL_MIN = 1000   # items: below this, decoding in this process is quicker than starting a worker
 _FILL_CHUNK = 512  # items a worker decodes per round trip
 
-# %% ../nbs/02_data.ipynb #1deb881a
+# %% ../nbs/02_data.ipynb #426ddc24
 class DataLoader:
     "Batches of `dataset` on `device`, shuffled and with the last short batch dropped if asked, batch transforms applied."
     def __init__(self, dataset, bs: int = 64, shuffle: bool = False, drop_last: bool = False,
@@ -350,7 +350,8 @@ class DataLoader:
             parts = [(ds, ds.share_rows() if _can_fork() else None) for ds, _ in fills]   # spawned workers send items back
             jobs = [(k, chunk) for k, (_, order) in enumerate(fills) for chunk in order.split(_FILL_CHUNK)]
             loader = torch.utils.data.DataLoader(_Fixed(parts), sampler=jobs, batch_size=None, num_workers=n,
-                                                 collate_fn=_no_collate, prefetch_factor=math.ceil(len(jobs) / n))
+                                                 collate_fn=_no_collate, prefetch_factor=math.ceil(len(jobs) / n),
+                                                 multiprocessing_context='fork' if _can_fork() else None)
             ahead = _start_workers(loader)   # all jobs queued at once: the worker never waits for the loop
             if ahead is None: self.num_workers = 0   # don't try again
         def receive():
@@ -442,9 +443,10 @@ class DataLoader:
                 f"device={self.device}, after_batch={self.after_batch})")
 
 def _can_fork() -> bool:
-    "Whether worker processes start by forking (Linux): nothing has to be pickled, so any getter works."
-    import multiprocessing as mp
-    return (mp.get_start_method(allow_none=True) or mp.get_all_start_methods()[0]) == 'fork'
+    """Whether the cache-filling worker can be forked (Linux): nothing has to be pickled, and it shares the cache's
+    memory. (Even in a process that was itself spawned, as test runners do: we ask for 'fork' explicitly.)"""
+    import multiprocessing as mp, sys
+    return sys.platform.startswith('linux') and 'fork' in mp.get_all_start_methods()
 
 def _start_workers(loader):
     "`iter(loader)`, or None (with a warning) when the dataset can't be pickled for worker processes."
