@@ -98,7 +98,7 @@ class Pipeline:
     def __call__(self, item: Any, split_idx: int | None = None) -> Any: return self.finish(self.cached(item, split_idx), split_idx)
     def __repr__(self): return 'Pipeline: ' + ' -> '.join(_name(f) for f in self.funcs)
 
-# %% ../nbs/02_data.ipynb #b1e43c6c
+# %% ../nbs/02_data.ipynb #0c780a61
 class ItemDataset:
     "One split: `items`, a `Pipeline` per input slot, and targets computed up front by `target_fns`."
     def __init__(self, items: Sequence, pipelines: Sequence[Pipeline], target_fns: Sequence[Callable] = (),
@@ -151,9 +151,7 @@ class ItemDataset:
 
     def store(self, i: int, xs: tuple):
         "Put item `i` in the cache; once all are in, stack them into one tensor per slot."
-        if self._ready is not None and _fits(xs, self._stacked):
-            for row, x in zip(self._stacked, xs): row[i] = x
-            return self.mark_ready(torch.tensor([i]))
+        if self._ready is not None and _put_row(self._stacked, i, xs): return self.mark_ready(torch.tensor([i]))
         if self._cache[i] is None: self._n_cached += 1
         self._cache[i] = xs
         if self._n_cached == len(self): self._stack()
@@ -218,8 +216,12 @@ class ItemDataset:
 
     def __repr__(self): return f"{type(self).__name__} of {len(self)} items, split_idx={self.split_idx}, cache={self.cache}"
 
-def _fits(xs: tuple, rows: list[Tensor]) -> bool:
-    return all(isinstance(x, Tensor) and x.shape == r.shape[1:] and x.dtype == r.dtype for x, r in zip(xs, rows))
+def _put_row(rows: list[Tensor], i: int, xs: tuple) -> bool:
+    "Write item `i`'s inputs `xs` into row `i` of the shared `rows`, if they fit (same shapes and dtypes)."
+    if not all(isinstance(x, Tensor) and x.shape == r.shape[1:] and x.dtype == r.dtype for x, r in zip(xs, rows)):
+        return False
+    for row, x in zip(rows, xs): row[i] = x
+    return True
 
 def _short(item: Any, n: int = 120) -> str:
     s = str(item)
@@ -261,7 +263,7 @@ def _apply_tfm(tfm: Callable, x: Tensor, split_idx: int | None) -> Tensor:
 def _sort_tfms(tfms: Sequence | None) -> list:
     return sorted(as_list(tfms), key=lambda t: getattr(t, 'order', 0))
 
-# %% ../nbs/02_data.ipynb #afa477eb
+# %% ../nbs/02_data.ipynb #68bc18ab
 def fetch_batch(dataset, idxs: Tensor) -> tuple | Tensor:
     "The collated batch of `dataset` at `idxs`: its own `get_batch` if it has one, else item by item."
     if hasattr(dataset, 'get_batch'): return dataset.get_batch(idxs)
@@ -285,16 +287,14 @@ class _Fixed(torch.utils.data.Dataset):
         done, rest = [], []
         for i in idxs.tolist():
             xs = dataset.read(i)
-            if rows is not None and _fits(xs, rows):
-                for row, x in zip(rows, xs): row[i] = x
-                done.append(i)
+            if rows is not None and _put_row(rows, i, xs): done.append(i)
             else: rest.append((i, xs))
         return k, done, rest   # lists, not tensors: a tensor would cross in shared memory of its own
 
 _FILL_MIN = 1000   # items: below this, decoding in this process is quicker than starting a worker
 _FILL_CHUNK = 512  # items a worker decodes per round trip
 
-# %% ../nbs/02_data.ipynb #426ddc24
+# %% ../nbs/02_data.ipynb #10d6d875
 class DataLoader:
     "Batches of `dataset` on `device`, shuffled and with the last short batch dropped if asked, batch transforms applied."
     def __init__(self, dataset, bs: int = 64, shuffle: bool = False, drop_last: bool = False,
@@ -354,18 +354,17 @@ class DataLoader:
                                                  multiprocessing_context='fork' if _can_fork() else None)
             ahead = _start_workers(loader)   # all jobs queued at once: the worker never waits for the loop
             if ahead is None: self.num_workers = 0   # don't try again
-        def receive():
-            k, done, rest = next(ahead)
+        def keep(k: int, done: list, rest: list) -> int:
+            "Store one job's result; how many of this epoch's items it brought."
             ds = fills[k][0]
             if done: ds.mark_ready(torch.tensor(done))
             for i, xs in rest: ds.store(i, xs)
             return len(done) + len(rest) if k == 0 else 0
         for idxs in batches:
             needed += len(idxs)
-            while ahead is not None and delivered < needed: delivered += receive()   # the worker is past this batch
+            while ahead is not None and delivered < needed: delivered += keep(*next(ahead))   # the worker is past this batch
             yield self.after(fetch_batch(self.dataset, idxs))
-        if ahead is not None:
-            for _ in range(sum(len(order.split(_FILL_CHUNK)) for _, order in fills[1:])): receive()
+        for result in ahead or (): keep(*result)   # the rest: the validation set, decoded while we trained
         # the items of the dropped short batch: read them too, so the cache is complete after one epoch
         seen = torch.cat(batches) if batches else torch.zeros(0, dtype=torch.long)
         for i in sorted(set(range(len(self.dataset))) - set(seen.tolist())): self.dataset.load(i)
