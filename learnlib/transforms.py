@@ -19,7 +19,8 @@ from .data import ItemTransform, BatchTransform, show_image
 # %% auto #0
 __all__ = ['imagenet_stats', 'mnist_stats', 'cifar_stats', 'TRANSFORMS', 'ImageReadError', 'read_image', 'verify_images',
            'PILImage', 'PILImageBW', 'ResizeMethod', 'PadMode', 'Resize', 'RandomResizedCrop', 'ToTensor',
-           'IntToFloatTensor', 'Normalize', 'Affine', 'Lighting', 'aug_transforms', 'transform_from_state']
+           'IntToFloatTensor', 'Normalize', 'Affine', 'Lighting', 'aug_transforms', 'RandomErasing',
+           'transform_from_state']
 
 # %% ../nbs/03_transforms.ipynb #b4c6790d
 class ImageReadError(ValueError):
@@ -344,8 +345,35 @@ def aug_transforms(mult: float = 1., do_flip: bool = True, flip_vert: bool = Fal
     if max_lighting: tfms.append(Lighting(max_lighting, p=p_lighting))
     return tfms
 
-# %% ../nbs/03_transforms.ipynb #7034577e
-TRANSFORMS = {c.__name__: c for c in (Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting)}
+# %% ../nbs/03_transforms.ipynb #26a8344f
+class RandomErasing(BatchTransform):
+    "Replace a random rectangle of a training image (probability `p`) by normal noise; run it after `Normalize`."
+    order = 100
+    def __init__(self, p: float = 0.5, sl: float = 0., sh: float = 0.3, min_aspect: float = 0.3, max_count: int = 1):
+        self.kwargs = dict(p=p, sl=sl, sh=sh, min_aspect=min_aspect, max_count=max_count)
+        for k, v in self.kwargs.items(): setattr(self, k, v)
+
+    def encodes(self, x: Tensor, split_idx: int | None) -> Tensor:
+        if split_idx != 0 or not self.p: return x
+        n, (h, w), dev = len(x), x.shape[-2:], x.device
+        u = lambda lo, hi: torch.empty(n, device=dev).uniform_(lo, hi)
+        at = lambda v: v.view(n, 1, 1)
+        rows, cols = torch.arange(h, device=dev).view(1, h, 1), torch.arange(w, device=dev).view(1, 1, w)
+        count = torch.randint(1, self.max_count + 1, (n,), device=dev)
+        chosen = torch.rand(n, device=dev) < self.p
+        erase = torch.zeros(n, h, w, dtype=torch.bool, device=dev)
+        for k in range(self.max_count):
+            area = u(self.sl, self.sh) * h * w / count
+            aspect = u(math.log(self.min_aspect), -math.log(self.min_aspect)).exp()
+            eh, ew = (area / aspect).sqrt().round().clamp(1, h), (area * aspect).sqrt().round().clamp(1, w)
+            top, left = (u(0, 1) * (h - eh + 1)).floor(), (u(0, 1) * (w - ew + 1)).floor()
+            box = (rows >= at(top)) & (rows < at(top + eh)) & (cols >= at(left)) & (cols < at(left + ew))
+            erase |= box & at(chosen & (k < count))
+        return torch.where(erase[:, None], torch.randn_like(x), x)
+
+# %% ../nbs/03_transforms.ipynb #2f419d35
+TRANSFORMS = {c.__name__: c for c in (Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting,
+                                       RandomErasing)}
 
 def transform_from_state(state: dict):
     "Rebuild a transform stored by its `state()`."
