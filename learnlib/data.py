@@ -503,7 +503,7 @@ def show_images(ims: Sequence, nrows: int | None = None, ncols: int | None = Non
                    title_color=title_colors[j] if title_colors else None, **kwargs)
     return axs
 
-# %% ../nbs/02_data.ipynb #27593ea6
+# %% ../nbs/02_data.ipynb #52582401
 class DataLoaders:
     "A training and a validation `DataLoader` plus what the model needs to know about the data."
     def __init__(self, *loaders: DataLoader, device: torch.device | str | None = None, n_inp: int | None = None,
@@ -520,7 +520,8 @@ class DataLoaders:
         self.item_tfms = list(item_tfms or [])
         if len(self.loaders) > 1: self.loaders[1].after_batch = self.loaders[0].after_batch  # one shared list
         if self.loaders: self.loaders[0].then_fill = [dl.dataset for dl in self.loaders[1:]]
-        self.to(defaults.device if device is None else device)
+        if device is None: device = self.loaders[0].device if self.loaders else defaults.device   # as the loaders were made
+        self.to(device)
         if self.loaders and len(self.train.dataset): self.train.setup_tfms()
 
     def __getitem__(self, i: int) -> DataLoader: return self.loaders[i]
