@@ -70,7 +70,7 @@ class TextLogger:
         widths = self.widths if self.widths and len(self.widths) == len(cells) else [len(c) for c in cells]
         print('  '.join(c.ljust(w) for c, w in zip(cells, widths)).rstrip(), file=self.file or sys.stdout, flush=True)
 
-# %% ../nbs/06_callbacks.ipynb #f8a3df22
+# %% ../nbs/06_callbacks.ipynb #23c54e31
 def html_table(names: list, rows: list[list]) -> str:
     "The epoch table as HTML."
     head = ''.join(f'<th>{n}</th>' for n in names)
@@ -83,6 +83,12 @@ def html_bar(i: int, n: int, elapsed: float, label: str = '') -> str:
     return (f'<progress value="{i}" max="{n}" style="width:300px;height:20px"></progress> '
             f'{label} {i}/{n} [{format_time(elapsed)}&lt;{format_time(remaining)}]')
 
+def _can_display() -> bool:
+    "Whether an IPython shell is running that can show and update HTML (a notebook kernel, or nbdev's test shell)."
+    try: from IPython.core.interactiveshell import InteractiveShell
+    except ImportError: return False
+    return InteractiveShell.initialized()
+
 class ProgressCallback(Callback):
     "In Jupyter: a live HTML table of the epochs and a bar over the batches. Elsewhere: nothing (rows are printed)."
     order, refresh = 45, 0.2  # before the Recorder (50), so the header it logs at `before_fit` lands in the table
@@ -90,6 +96,7 @@ class ProgressCallback(Callback):
     def before_fit(self):
         wants_text = os.environ.get('LEARNLIB_PROGRESS', '').lower() == 'text'
         self.active = (in_notebook() and not wants_text) if self.notebook is None else self.notebook
+        if self.active and not _can_display(): self.active = False  # plain Python, even if asked: rows are printed
         if not self.active: return
         from IPython.display import display, HTML
         self._HTML, self.rows, self.names = HTML, [], []
