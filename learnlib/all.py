@@ -1,22 +1,24 @@
 "The public API in one import: `from learnlib.all import *`, as the book's `from fastai.vision.all import *`."
-# what the book's code takes for granted after that import
-from pathlib import Path
-import numpy as np, pandas as pd, matplotlib.pyplot as plt
-import torch, torch.nn.functional as F
-from torch import nn, tensor, Tensor
-from PIL import Image
-from torchvision.models import resnet18, resnet34, resnet50, mobilenet_v2
-# learnlib, lowest module first
+# what the book's code takes for granted after that import (re-exported: hence the noqa)
+from pathlib import Path  # noqa: F401
+import numpy as np, pandas as pd, matplotlib.pyplot as plt  # noqa: F401
+import torch, torch.nn.functional as F  # noqa: F401
+from torch import nn, tensor, Tensor  # noqa: F401
+from PIL import Image  # noqa: F401
+from torchvision.models import resnet18, resnet34, resnet50, mobilenet_v2  # noqa: F401
+# learnlib, in the order the modules build on each other
 from .core import *
-from .losses import *
 from .datasets import *
+from .losses import *
 from .data import *
+from .data_cache import *
 from .transforms import *
 from .datablock import *
 from .callbacks import *
 from .schedule import *
-from .learner import *
 from .lr_find import *
+from .learner import *
 from .models import *
 from .vision_learner import *
 from .interpret import *
+from .export import *
