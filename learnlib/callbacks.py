@@ -5,17 +5,18 @@
 # %% ../nbs/07_callbacks.ipynb #6adc2b76
 from __future__ import annotations
 import math, os, re, sys, time
+from contextlib import contextmanager
 from typing import Any, Callable, Iterable
 import torch
 from torch import Tensor, nn
-from .core import in_notebook
+from .core import in_notebook, as_list
 
 # %% auto #0
 __all__ = ['PHASES', 'EVENTS', 'INNER_EVENTS', 'CancelException', 'CancelFitException', 'CancelEpochException',
            'CancelTrainException', 'CancelValidException', 'CancelBatchException', 'CancelStepException',
-           'CancelBackwardException', 'camel2snake', 'Callback', 'SmoothedLoss', 'format_time', 'format_value',
-           'TextLogger', 'html_table', 'html_bar', 'ProgressCallback', 'Hook', 'Hooks', 'hook_output', 'hook_outputs',
-           'ActivationStats', 'MixedPrecision', 'TerminateOnNaN']
+           'CancelBackwardException', 'camel2snake', 'Callback', 'CallbackHost', 'SmoothedLoss', 'format_time',
+           'format_value', 'TextLogger', 'html_table', 'html_bar', 'ProgressCallback', 'Hook', 'Hooks', 'hook_output',
+           'hook_outputs', 'ActivationStats', 'MixedPrecision', 'TerminateOnNaN']
 
 # %% ../nbs/07_callbacks.ipynb #94467569
 class CancelException(Exception): "Base class of the exceptions that cancel one phase of the training loop."
@@ -47,6 +48,75 @@ class Callback:
     @property
     def name(self) -> str: return camel2snake(re.sub(r'Callback$', '', type(self).__name__) or 'callback')
     def __repr__(self): return type(self).__name__
+
+# %% ../nbs/07_callbacks.ipynb #a4764d95
+class CallbackHost:
+    "Holds callbacks, sorted by `order`, and calls them at each event (`host('before_fit')`); the `Learner` is one."
+    def __init__(self, cbs=None):
+        self.cbs, self._handlers, self.training = [], {}, False
+        self.add_cbs(cbs)
+
+    def __getattr__(self, name: str):
+        # `learn.recorder`: a callback by its snake-case name (only reached when normal lookup fails)
+        if not name.startswith('_'):
+            for cb in self.__dict__.get('cbs', ()):
+                if cb.name == name: return cb
+        raise AttributeError(f"'{type(self).__name__}' has no attribute or callback named {name!r}")
+
+    def add_cb(self, cb: Callback | type) -> CallbackHost:
+        "Add `cb` (an instance, or a class to instantiate); it gets `cb.learn = self`."
+        if isinstance(cb, type): cb = cb()
+        if not isinstance(cb, Callback):
+            raise TypeError(f"{type(cb).__name__} is not a Callback: subclass learnlib's `Callback` (it gives `order`, "
+                            "`run_train`, `run_valid` and `name`) and define the event methods you need.")
+        cb.learn = self
+        self.cbs.append(cb)
+        self.cbs.sort(key=lambda c: c.order)  # a stable sort: equal orders keep the order they were added in
+        self._build_handlers()
+        return self
+    def add_cbs(self, cbs) -> CallbackHost:
+        for cb in as_list(cbs): self.add_cb(cb)
+        return self
+    def remove_cb(self, cb: Callback | type) -> CallbackHost:
+        "Remove `cb` (or every callback of that class)."
+        self.cbs = [c for c in self.cbs if not (isinstance(c, cb) if isinstance(cb, type) else c is cb)]
+        self._build_handlers()
+        return self
+    def remove_cbs(self, cbs) -> CallbackHost:
+        for cb in as_list(cbs): self.remove_cb(cb)
+        return self
+    @contextmanager
+    def added_cbs(self, cbs):
+        "Add `cbs` for the duration of a `with` block."
+        cbs = [cb() if isinstance(cb, type) else cb for cb in as_list(cbs)]
+        self.add_cbs(cbs)
+        try: yield self
+        finally: self.remove_cbs(cbs)
+    @contextmanager
+    def removed_cbs(self, cbs):
+        "Take `cbs` out for the duration of a `with` block."
+        cbs = [cb for cb in as_list(cbs) if cb in self.cbs]
+        self.remove_cbs(cbs)
+        try: yield self
+        finally: self.add_cbs(cbs)
+
+    def _build_handlers(self):
+        self._handlers = {}
+        for cb in self.cbs:
+            for event in EVENTS:
+                method = getattr(cb, event, None)
+                if method is not None: self._handlers.setdefault(event, []).append((cb, method, event in INNER_EVENTS))
+
+    def __call__(self, event: str):
+        "Call `event` on every callback that has it, in `order`."
+        for cb, method, inner in self._handlers.get(event, ()):
+            if inner and not (cb.run_train if self.training else cb.run_valid): continue
+            try: method()
+            except CancelException: raise
+            except Exception as e:
+                if not any(n.startswith('(in callback') for n in getattr(e, '__notes__', ())):
+                    e.add_note(f'(in callback {type(cb).__name__}, event {event})')
+                raise
 
 # %% ../nbs/07_callbacks.ipynb #9347224a
 class SmoothedLoss:

@@ -108,7 +108,7 @@ def IndexSplitter(valid_idx: Sequence[int]) -> Callable:
 def FuncSplitter(func: Callable) -> Callable:
     "Validation: the items for which `func(item)` is true."
     def _split(items):
-        is_valid = [bool(func(items.iloc[i] if hasattr(items, 'iloc') else items[i])) for i in range(len(items))]
+        is_valid = [bool(func(item_at(items, i))) for i in range(len(items))]
         return [i for i, v in enumerate(is_valid) if not v], [i for i, v in enumerate(is_valid) if v]
     return _split
 

@@ -11,9 +11,9 @@ from typing import Any, Callable
 import numpy as np, torch
 from torch import Tensor, nn
 from .core import as_list, func_name, atomic_save, safe_load
-from .callbacks import (Callback, CancelException, CancelFitException, CancelEpochException, CancelTrainException,
-    CancelValidException, CancelBatchException, CancelStepException, CancelBackwardException, EVENTS, INNER_EVENTS,
-    PHASES, TextLogger, ProgressCallback, MixedPrecision, SmoothedLoss, format_time)
+from .callbacks import (Callback, CallbackHost, CancelFitException, CancelEpochException, CancelTrainException,
+    CancelValidException, CancelBatchException, CancelStepException, CancelBackwardException, PHASES,
+    TextLogger, ProgressCallback, MixedPrecision, SmoothedLoss, format_time)
 from .schedule import ParamScheduler, combined_cos
 from .lr_find import lr_find, valley
 
@@ -159,7 +159,7 @@ def _interrupt_at_batch_end(learn):
     finally: signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # %% ../nbs/10_learner.ipynb #ee857715
-class Learner:
+class Learner(CallbackHost):
     "Train `model` on `dls` with `loss_func` and `opt_func`, calling `cbs` at each event of the loop."
     def __init__(self, dls, model: nn.Module, loss_func: Callable | None = None, opt_func: Callable = Adam,
                  lr: float | slice = 1e-3, splitter: Callable = trainable_params, cbs=None, metrics=None,
@@ -173,7 +173,8 @@ class Learner:
         self.metrics, self.model_dir, self.wd, self.moms = as_list(metrics), model_dir, wd, moms
         self.wd_bn_bias, self.train_bn = wd_bn_bias, train_bn
         self.path = Path(path) if path is not None else Path(getattr(dls, 'path', '.'))
-        self.opt, self.n_groups, self.cbs, self._handlers, self.logger, self.model_recipe = None, 1, [], {}, TextLogger(), None
+        super().__init__()
+        self.opt, self.n_groups, self.logger, self.model_recipe = None, 1, TextLogger(), None
         # the loop's state, which callbacks read
         self.training, self.epoch, self.n_epoch, self.iter, self.n_iter = False, 0, 1, 0, 0
         self.train_iter, self.pct_train, self._stop_requested = 0, 0., False
@@ -185,52 +186,12 @@ class Learner:
         device = getattr(self.dls, 'device', None)
         if device is not None: self.model.to(device)
 
-    def __getattr__(self, name: str):
-        # `learn.recorder`: a callback by its snake-case name (only reached when normal lookup fails)
-        if not name.startswith('_'):
-            for cb in self.__dict__.get('cbs', ()):
-                if cb.name == name: return cb
-        raise AttributeError(f"'Learner' has no attribute or callback named {name!r}")
-
     @property
     def smooth_loss(self) -> float | None:
         "The Recorder's smoothed training loss after the last batch."
         recorder = getattr(self, 'recorder', None)
         return None if recorder is None else recorder.smooth_loss
 
-    def add_cb(self, cb: Callback | type) -> Learner:
-        "Add `cb` (an instance, or a class to instantiate); it gets `cb.learn = self`."
-        if isinstance(cb, type): cb = cb()
-        if not isinstance(cb, Callback):
-            raise TypeError(f"{type(cb).__name__} is not a Callback: subclass learnlib's `Callback` (it gives `order`, "
-                            "`run_train`, `run_valid` and `name`) and define the event methods you need.")
-        cb.learn = self
-        self.cbs.append(cb); self.cbs.sort(key=lambda c: c.order)  # sort is stable: equal orders keep insertion order
-        self._build_handlers(); return self
-    def add_cbs(self, cbs) -> Learner:
-        for cb in as_list(cbs): self.add_cb(cb)
-        return self
-    def remove_cb(self, cb: Callback | type) -> Learner:
-        "Remove `cb` (or every callback of that class)."
-        self.cbs = [c for c in self.cbs if not (isinstance(c, cb) if isinstance(cb, type) else c is cb)]
-        self._build_handlers(); return self
-    def remove_cbs(self, cbs) -> Learner:
-        for cb in as_list(cbs): self.remove_cb(cb)
-        return self
-    @contextmanager
-    def added_cbs(self, cbs):
-        "Add `cbs` for the duration of a `with` block."
-        cbs = [cb() if isinstance(cb, type) else cb for cb in as_list(cbs)]
-        self.add_cbs(cbs)
-        try: yield self
-        finally: self.remove_cbs(cbs)
-    @contextmanager
-    def removed_cbs(self, cbs):
-        "Take `cbs` out for the duration of a `with` block."
-        cbs = [cb for cb in as_list(cbs) if cb in self.cbs]
-        self.remove_cbs(cbs)
-        try: yield self
-        finally: self.add_cbs(cbs)
     def no_bar(self):
         "Context manager: no progress display (rows are still printed as text)."
         return self.removed_cbs([cb for cb in self.cbs if isinstance(cb, ProgressCallback)])
@@ -240,24 +201,6 @@ class Learner:
         logger, self.logger = self.logger, lambda row, header=False: None
         try: yield self
         finally: self.logger = logger
-
-    def _build_handlers(self):
-        self._handlers = {}
-        for cb in self.cbs:
-            for event in EVENTS:
-                method = getattr(cb, event, None)
-                if method is not None: self._handlers.setdefault(event, []).append((cb, method, event in INNER_EVENTS))
-
-    def __call__(self, event: str):
-        "Call `event` on every callback that has it, in `order`."
-        for cb, method, inner in self._handlers.get(event, ()):
-            if inner and not (cb.run_train if self.training else cb.run_valid): continue
-            try: method()
-            except CancelException: raise
-            except Exception as e:
-                if not any(n.startswith('(in callback') for n in getattr(e, '__notes__', ())):
-                    e.add_note(f'(in callback {type(cb).__name__}, event {event})')
-                raise
 
     def create_opt(self):
         "Build `self.opt` from the splitter's groups."
