@@ -11,8 +11,8 @@ from torch import nn
 from .core import defaults, MODELS, safe_load
 from .losses import BaseLossFlat, CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat
 from .data import Pipeline, ItemDataset, TensorDataset, DataLoaders
-from .transforms import (Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting,
-                                 RandomErasing, PILImage, PILImageBW)
+from .transforms import Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting
+from .transforms import RandomErasing, PILImage, PILImageBW
 from .datablock import TransformBlock, ImageBlock, CategoryBlock, MultiCategoryBlock, RegressionBlock
 from .learner import Learner, Adam, SGD, accuracy, error_rate, top_k_accuracy
 from .models import simple_cnn, ResNet, xresnet18, xresnet34, xresnet50
