@@ -277,19 +277,19 @@ class ActivationStats(Callback):
         "`(40, n_batches)`: log(1 + histogram) of layer `idx`, one column per batch."
         if not self.with_hist: raise ValueError("No histograms were recorded: create `ActivationStats(with_hist=True)`.")
         return torch.stack([s[idx]['hist'] for s in self.stats]).t().float().log1p().cpu()
-    def plot_layer_stats(self, idx: int):
-        "Plot the mean, std and % near zero of layer `idx` over the training batches."
+    def plot_layer_stats(self, idx: int, axs=None) -> None:
+        "Plot the mean, std and % near zero of layer `idx` over the training batches (on three `axs`, if given)."
         import matplotlib.pyplot as plt
-        fig, axs = plt.subplots(1, 3, figsize=(12, 3))
+        if axs is None: axs = plt.subplots(1, 3, figsize=(12, 3))[1]
         for ax, values, title in zip(axs, self.layer_stats(idx).t(), ('mean', 'std', '% near zero')):
-            ax.plot(values.numpy()); ax.set_title(title)
-        return axs
-    def color_dim(self, idx: int, figsize=(10, 5), ax=None):
+            ax.plot(values.numpy())
+            ax.set_title(title)
+    def color_dim(self, idx: int, figsize=(10, 5), ax=None) -> None:
         "The histogram of layer `idx` at each batch as an image: time left to right, activation size bottom to top."
         import matplotlib.pyplot as plt
         if ax is None: ax = plt.subplots(figsize=figsize)[1]
-        ax.imshow(self.hist(idx).numpy(), origin='lower', aspect='auto'); ax.axis('off')
-        return ax
+        ax.imshow(self.hist(idx).numpy(), origin='lower', aspect='auto')
+        ax.axis('off')
 
 # %% ../nbs/07_callbacks.ipynb #0181fd9e
 class MixedPrecision(Callback):

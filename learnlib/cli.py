@@ -74,6 +74,8 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
     # and, as no one watches its HTML, it prints the training table as text lines, which we echo as they come
     os.environ.setdefault('LEARNLIB_PROGRESS', 'text')
     os.environ['PATH'] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get('PATH', '')
+    # figures drawn inline, as Jupyter does, even where MPLBACKEND says otherwise (the test runner sets Agg)
+    os.environ['MPLBACKEND'] = 'module://matplotlib_inline.backend_inline'
     stream.write(f'Running {path.name} ({"full size" if full else "quick run; --full for the slow cells"})\n')
     from jupyter_client import KernelManager
     start, ok = time.time(), True

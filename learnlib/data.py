@@ -310,7 +310,7 @@ class DataLoader:
         self.device = torch.device(device); return self
 
     def show_batch(self, b: tuple | None = None, max_n: int = 9, nrows: int | None = None, ncols: int | None = None,
-                   figsize: tuple | None = None, unique: bool = False, **kwargs):
+                   figsize: tuple | None = None, unique: bool = False, **kwargs) -> None:
         "Show `max_n` items of batch `b` (default: `one_batch()`) titled with their targets; `unique`: one item, many times."
         if b is None and unique:   # the same item through the (random) transforms max_n times: what augmentation does
             i = int(torch.randint(len(self.dataset), ()))
@@ -339,8 +339,8 @@ def _label_str(v: Any) -> str:
 
 # %% ../nbs/03_data.ipynb #7f15d3fa
 def show_image(im, ax=None, figsize: tuple | None = None, title: str | None = None, ctx=None, cmap: str | None = None,
-               title_color: str | None = None, **kwargs):
-    "Show one image (tensor C×H×W or H×W, array, or PIL image) on `ax` (or `ctx`), with an optional title."
+               title_color: str | None = None, **kwargs) -> None:
+    "Show one image (tensor C×H×W or H×W, array, or PIL image) on `ax` (or `ctx`; a new figure if neither), with a title."
     import matplotlib.pyplot as plt
     ax = ax if ax is not None else ctx
     if hasattr(im, 'getdata') and not isinstance(im, Tensor): im = np.asarray(im)   # a PIL image
@@ -357,7 +357,6 @@ def show_image(im, ax=None, figsize: tuple | None = None, title: str | None = No
     ax.imshow(im, cmap=cmap, **kwargs)
     if title is not None: ax.set_title(title, **({'color': title_color} if title_color else {}))
     ax.axis('off')
-    return ax
 
 def get_grid(n: int, nrows: int | None = None, ncols: int | None = None, figsize: tuple | None = None, imsize: float = 3.):
     "A grid of at least `n` matplotlib axes (the unused ones hidden), `imsize` inches each unless `figsize` is given."
@@ -371,13 +370,13 @@ def get_grid(n: int, nrows: int | None = None, ncols: int | None = None, figsize
     return axs[:n]
 
 def show_images(ims: Sequence, nrows: int | None = None, ncols: int | None = None, titles: Sequence | None = None,
-                figsize: tuple | None = None, title_colors: Sequence | None = None, **kwargs):
-    "Show `ims` in a grid, each with its title."
-    axs = get_grid(len(ims), nrows, ncols, figsize=figsize)
+                figsize: tuple | None = None, title_colors: Sequence | None = None, axs: Sequence | None = None,
+                **kwargs) -> None:
+    "Show `ims` in a grid (or on `axs`), each with its title."
+    axs = get_grid(len(ims), nrows, ncols, figsize=figsize) if axs is None else axs
     for j, (im, ax) in enumerate(zip(ims, axs)):
         show_image(im, ax=ax, title=titles[j] if titles else None,
                    title_color=title_colors[j] if title_colors else None, **kwargs)
-    return axs
 
 # %% ../nbs/03_data.ipynb #52582401
 class DataLoaders:
@@ -448,19 +447,19 @@ class DataLoaders:
         return t.item() if isinstance(t, Tensor) and t.numel() == 1 else t
 
     def show_batch(self, b: tuple | None = None, max_n: int = 9, nrows: int | None = None, ncols: int | None = None,
-                   figsize: tuple | None = None, unique: bool = False, **kwargs):
+                   figsize: tuple | None = None, unique: bool = False, **kwargs) -> None:
         "Show items of a training batch with their labels as titles (`unique`: one item, augmented `max_n` times)."
-        return self.train.show_batch(b, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, unique=unique, **kwargs)
+        self.train.show_batch(b, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, unique=unique, **kwargs)
 
     def show_results(self, b: tuple, preds: Tensor, max_n: int = 9, nrows: int | None = None, ncols: int | None = None,
-                     figsize: tuple | None = None, **kwargs):
+                     figsize: tuple | None = None, **kwargs) -> None:
         "Show items of batch `b` titled with target and prediction (green when they agree, red when not)."
         b = self.valid.decode(b)
         n = min(max_n, len(b[0]))
         targs = [self.decode_target(b[self.n_inp][j]) for j in range(n)]
         preds_ = [self.decode_target(to_cpu(preds[j])) for j in range(n)]
         ok = [_label_str(t) == _label_str(p) for t, p in zip(targs, preds_)]
-        return show_images([b[0][j] for j in range(n)], nrows=nrows, ncols=ncols, figsize=figsize,
+        show_images([b[0][j] for j in range(n)], nrows=nrows, ncols=ncols, figsize=figsize,
                            titles=[f'{_label_str(t)}\n{_label_str(p)}' for t, p in zip(targs, preds_)],
                            title_colors=['green' if o else 'red' for o in ok], **kwargs)
 

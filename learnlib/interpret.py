@@ -27,21 +27,25 @@ def _most_confused(cm: np.ndarray, vocab, min_val: int = 1) -> list[tuple[str, s
 
 # %% ../nbs/13_interpret.ipynb #bb32a608
 def _plot_confusion(cm: np.ndarray, labels: list[str], normalize: bool = False, title: str = 'Confusion matrix',
-                    cmap: str = 'Blues', norm_dec: int = 2, plot_txt: bool = True, figsize=None, **kwargs):
+                    cmap: str = 'Blues', norm_dec: int = 2, plot_txt: bool = True, figsize=None, ax=None, **kwargs):
     import matplotlib.pyplot as plt
     if normalize: cm = cm.astype(float) / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     n = len(labels)
-    fig = plt.figure(figsize=figsize or (max(4, 0.6 * n + 2),) * 2, **kwargs)
-    plt.imshow(cm, interpolation='nearest', cmap=cmap)
-    plt.title(title)
-    plt.xticks(range(n), labels, rotation=90); plt.yticks(range(n), labels, rotation=0)
+    if ax is None: ax = plt.figure(figsize=figsize or (max(4, 0.6 * n + 2),) * 2, **kwargs).add_subplot()
+    ax.imshow(cm, interpolation='nearest', cmap=cmap)
+    ax.set_title(title)
+    ax.set_xticks(range(n), labels, rotation=90)
+    ax.set_yticks(range(n), labels, rotation=0)
     if plot_txt:
         for i in range(n):
             for j in range(n):
-                plt.text(j, i, f'{cm[i, j]:.{norm_dec}f}' if normalize else f'{cm[i, j]}', ha='center', va='center',
-                         color='white' if cm[i, j] > cm.max() / 2 else 'black')  # readable on dark cells
-    plt.ylabel('Actual'); plt.xlabel('Predicted'); plt.grid(False); plt.tight_layout()
-    return fig
+                ax.text(j, i, f'{cm[i, j]:.{norm_dec}f}' if normalize else f'{cm[i, j]}', ha='center', va='center',
+                        color='white' if cm[i, j] > cm.max() / 2 else 'black')  # readable on dark cells
+    ax.set_ylabel('Actual')
+    ax.set_xlabel('Predicted')
+    ax.grid(False)
+    ax.figure.tight_layout()
+    return ax.figure
 
 # %% ../nbs/13_interpret.ipynb #87e1d144
 def _classification_report(cm: np.ndarray, labels: list[str]) -> dict:
@@ -92,9 +96,9 @@ class ClassificationInterpretation:
         "Counts of (actual, predicted) pairs: row = actual class, column = predicted class."
         return _confusion_matrix(self.targs, self.decoded, len(self.labels))
     def plot_confusion_matrix(self, normalize: bool = False, title: str = 'Confusion matrix', cmap: str = 'Blues',
-                              norm_dec: int = 2, plot_txt: bool = True, **kwargs):
-        "Draw the confusion matrix; `normalize` shows each row as fractions."
-        return _plot_confusion(self.confusion_matrix(), self.labels, normalize, title, cmap, norm_dec, plot_txt, **kwargs)
+                              norm_dec: int = 2, plot_txt: bool = True, ax=None, **kwargs) -> None:
+        "Draw the confusion matrix (on `ax`, if given); `normalize` shows each row as fractions."
+        _plot_confusion(self.confusion_matrix(), self.labels, normalize, title, cmap, norm_dec, plot_txt, ax=ax, **kwargs)
     def most_confused(self, min_val: int = 1) -> list[tuple[str, str, int]]:
         "`(actual, predicted, count)` for the mistakes made at least `min_val` times, most frequent first."
         return _most_confused(self.confusion_matrix(), self.vocab, min_val)
@@ -113,12 +117,12 @@ class ClassificationInterpretation:
         return [f'{self.labels[self.decoded[i]]}/{self.labels[self.targs[i]]} / {self.losses[i].item():.2f} / '
                 f'{self.preds[i, self.decoded[i]].item():.2f}' for i in idxs]
     def plot_top_losses(self, k: int = 9, largest: bool = True, nrows: int | None = None, ncols: int | None = None,
-                        figsize=None, **kwargs):
+                        figsize=None, **kwargs) -> None:
         "Show the `k` items with the largest (or smallest) losses, titled prediction/actual/loss/probability."
         import matplotlib.pyplot as plt
         if self.dl is None: raise ValueError("No images to show: build the interpretation with `from_learner`, which keeps the loader.")
         _, idxs = self.top_losses(k, largest)
         images = list(self.dl.dataset.get_batch(idxs)[0])  # item transforms applied, batch transforms not: showable
-        axs = show_images(images, nrows=nrows, ncols=ncols, titles=self.top_loss_titles(idxs), figsize=figsize, **kwargs)
-        plt.suptitle('Prediction/Actual/Loss/Probability'); plt.tight_layout()
-        return axs
+        show_images(images, nrows=nrows, ncols=ncols, titles=self.top_loss_titles(idxs), figsize=figsize, **kwargs)
+        plt.suptitle('Prediction/Actual/Loss/Probability')
+        plt.tight_layout()

@@ -125,22 +125,23 @@ class Recorder(Callback):
     @property
     def final_record(self) -> list | None: return self.values[-1] if self.values else None
 
-    def plot_loss(self, skip_start: int = 5, with_valid: bool = True):
-        "Training loss per batch; validation loss at the end of each epoch."
+    def plot_loss(self, skip_start: int = 5, with_valid: bool = True, ax=None) -> None:
+        "Training loss per batch; validation loss at the end of each epoch (on `ax`, if given)."
         import matplotlib.pyplot as plt
-        fig, ax = plt.subplots()
+        if ax is None: ax = plt.subplots()[1]
         ax.plot(range(skip_start, len(self.losses)), self.losses[skip_start:], label='train')
         if with_valid and self.values:
             ax.plot(self.iters, [v[1] for v in self.values], label='valid')
-        ax.legend(); return ax
-    def plot_sched(self, keys: list[str] | None = None, figsize=None):
+        ax.legend()
+    def plot_sched(self, keys: list[str] | None = None, figsize=None) -> None:
         "Each scheduled hyper-parameter (or the learning rate) per training batch."
         import matplotlib.pyplot as plt
         hps = self.hps or {'lr': self.lrs}
         keys = keys or list(hps)
         fig, axs = plt.subplots(1, len(keys), figsize=figsize or (6 * len(keys), 4), squeeze=False)
-        for ax, key in zip(axs[0], keys): ax.plot(hps[key]); ax.set_ylabel(key)
-        return axs
+        for ax, key in zip(axs[0], keys):
+            ax.plot(hps[key])
+            ax.set_ylabel(key)
 
 # %% ../nbs/10_learner.ipynb #79c95c0f
 _PHASE_EVENTS = {p: (f'before_{p}', f'after_cancel_{p}', f'after_{p}') for p in PHASES}
@@ -364,12 +365,12 @@ class Learner(CallbackHost):
         with self.no_logging(), self.added_cbs(cbs): self._do_epoch_validate(ds_idx, dl)
         return [self.recorder.valid_loss, *self.recorder.metric_values]
 
-    def show_results(self, ds_idx: int = 1, dl=None, max_n: int = 9, **kwargs):
+    def show_results(self, ds_idx: int = 1, dl=None, max_n: int = 9, **kwargs) -> None:
         "Show a batch of `dl` with the model's predictions, through `dls.show_results`."
         dl = self._dl(ds_idx) if dl is None else dl
         b = dl.one_batch() if hasattr(dl, 'one_batch') else next(iter(dl))
         _, _, decoded = self.get_preds(dl=[b], with_decoded=True)
-        return self.dls.show_results(b, decoded, max_n=max_n, **kwargs)
+        self.dls.show_results(b, decoded, max_n=max_n, **kwargs)
 
 # %% ../nbs/10_learner.ipynb #22ecfbbf
 def freeze_to(learn: Learner, n: int) -> None:

@@ -80,8 +80,8 @@ def _curve(learn_or_recorder: Any) -> tuple[list, list]:
     return [float(o) for o in lrs], [float(o) for o in losses]
 
 def plot_lr_find(learn_or_recorder: Any, skip_end: int = 5, suggestions: dict | tuple | None = None,
-                 ax: Any = None, **kwargs) -> Any:
-    "Plot loss against learning rate on a log scale, with a marker per suggestion; returns the matplotlib axes."
+                 ax: Any = None, **kwargs) -> None:
+    "Plot loss against learning rate on a log scale, with a marker per suggestion (on `ax`, if given)."
     import matplotlib.pyplot as plt  # only when plotting: importing learnlib stays fast
     lrs, losses = _curve(learn_or_recorder)
     if skip_end > 0: lrs, losses = lrs[:-skip_end], losses[:-skip_end]
@@ -97,7 +97,6 @@ def plot_lr_find(learn_or_recorder: Any, skip_end: int = 5, suggestions: dict | 
         for (name, (lr, loss)), color in zip(suggestions.items(), colors * len(suggestions)):
             ax.plot(lr, loss, 'o', color=color, label=name)
         ax.legend(loc='best')
-    return ax
 
 # %% ../nbs/09_lr_find.ipynb #093d85d1
 def _per_group(value: float | Sequence[float]) -> np.ndarray | float:

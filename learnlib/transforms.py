@@ -85,9 +85,9 @@ class PILImage(Image.Image):
         im.__class__ = type(self)
         return im
 
-    def show(self, ctx=None, **kwargs):
-        "Draw with matplotlib."
-        return show_image(TF.pil_to_tensor(self), ctx=ctx, **kwargs)
+    def show(self, ctx=None, **kwargs) -> None:
+        "Draw with matplotlib (on the axes `ctx`, if given)."
+        show_image(TF.pil_to_tensor(self), ctx=ctx, **kwargs)
 
     def __repr__(self): return f"{type(self).__name__} mode={self.mode} size={self.size[0]}x{self.size[1]}"
 
