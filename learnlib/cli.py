@@ -7,12 +7,14 @@ from __future__ import annotations
 import argparse, ast, json, os, re, subprocess, sys, tempfile, time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+import torch
 import learnlib
+from .core import defaults
 from .datasets import prefetch
 
 # %% auto #0
-__all__ = ['project_root', 'find_chapter', 'run_chapter', 'check_in_sync', 'test_notebooks', 'module_order', 'check_layout',
-           'lint', 'notebook_to_markdown', 'write_readme', 'main']
+__all__ = ['project_root', 'find_chapter', 'failed_checks', 'run_chapter', 'check_in_sync', 'test_notebooks', 'module_order',
+           'check_layout', 'lint', 'notebook_to_markdown', 'write_readme', 'main']
 
 # %% ../nbs/15_cli.ipynb #ab79d1c2
 def project_root() -> Path:
@@ -58,6 +60,11 @@ class _EchoingClient:
         return Client(nb, **kwargs)
 
 # %% ../nbs/15_cli.ipynb #22f71b6c
+def failed_checks(nb) -> list[str]:
+    "`'cell [n]: Error: message'` for each code cell of an executed notebook that ended in an error."
+    return [f"cell [{cell.get('execution_count')}]: {o['ename']}: {o['evalue']}" for cell in nb.cells
+            if cell.cell_type == 'code' for o in cell.get('outputs', []) if o.get('output_type') == 'error']
+
 def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, timeout: int = 3600,
                 stream=None) -> bool:
     "Execute chapter `name` headless, echo its output to `stream`, write `out_dir/NAME.ipynb` and `.html`."
@@ -76,12 +83,14 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
     os.environ['PATH'] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get('PATH', '')
     # figures drawn inline, as Jupyter does, even where MPLBACKEND says otherwise (the test runner sets Agg)
     os.environ['MPLBACKEND'] = 'module://matplotlib_inline.backend_inline'
-    stream.write(f'Running {path.name} ({"full size" if full else "quick run; --full for the slow cells"})\n')
+    mode = 'full size' if full else 'quick run; --full for the slow cells'
+    stream.write(f'Running {path.name} ({mode}) with {torch.get_num_threads()} torch threads on {defaults.device.type}\n')
     from jupyter_client import KernelManager
     start, ok = time.time(), True
     with tempfile.TemporaryDirectory() as sockets:  # local sockets: no open TCP port, no warning about one
         km = KernelManager(kernel_name='python3', transport='ipc', ip=str(Path(sockets)/'kernel'))
         client = _EchoingClient(nb, stream, km=km, timeout=timeout, kernel_name='python3',
+                                allow_error_names=['AssertionError'],   # a failed check: report it, run the rest
                                 resources={'metadata': {'path': str(path.parent)}})
         try: client.execute()
         except CellExecutionError: ok = False
@@ -91,6 +100,9 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
     nbformat.write(nb, out_dir/path.name)
     html, _ = HTMLExporter().from_notebook_node(nb)
     (out_dir/f'{path.stem}.html').write_text(html, encoding='utf-8')
+    failures = failed_checks(nb)
+    if failures: stream.write(f'{len(failures)} failed:\n' + ''.join(f'  {f}\n' for f in failures))
+    ok = ok and not failures
     verdict = 'finished' if ok else 'FAILED'
     stream.write(f'{path.stem} {verdict} in {time.time()-start:.0f}s: {out_dir/path.name}, {out_dir/path.stem}.html\n')
     return ok
@@ -131,15 +143,18 @@ def _test_one(fname: str, skip_flags: list[str], force_flags: list[str], basepat
     from nbdev.test import test_nb
     return test_nb(Path(fname), skip_flags=skip_flags, force_flags=force_flags, basepath=basepath)
 
-def test_notebooks(path: str | None = None, flags: str = '', n_workers: int = 2, stream=None) -> tuple[int, int]:
+def test_notebooks(path: str | None = None, flags: str = '', n_workers: int = 2, threads: int = 1,
+                   stream=None) -> tuple[int, int]:
     "Run the notebooks under `nbs/` (or `path`) as nbdev_test does; return (passed, failed)."
     from nbdev.config import get_config
     from nbdev.doclinks import nbglob
     stream = stream or sys.stdout
     cfg = get_config()
     files = sorted(Path(f).absolute() for f in nbglob(path or cfg.nbs_path, as_path=True))
-    os.environ['OMP_NUM_THREADS'] = '1'  # read by torch in each worker when it starts
+    os.environ['OMP_NUM_THREADS'] = str(threads)  # read by torch in each worker when it starts
     os.environ.setdefault('MPLBACKEND', 'Agg')
+    stream.write(f'{len(files)} notebooks, {n_workers} at a time, {threads} torch thread{"s" * (threads > 1)} each, '
+                 f'on {defaults.device.type}\n')
     args = dict(skip_flags=cfg.tst_flags.split(), force_flags=flags.split(), basepath=str(cfg.config_path))
     passed = failed = 0
     with ProcessPoolExecutor(max(1, n_workers), max_tasks_per_child=1) as pool:
@@ -244,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     test.add_argument('--path', default=None, help='a notebook or folder (default: all of nbs/)')
     test.add_argument('--flags', default='', help='test flags to run, e.g. "slow" for the full-size runs')
     test.add_argument('--n_workers', type=int, default=2)
+    test.add_argument('--threads', type=int, default=1,
+                      help="torch threads per notebook (1, as CI; a reader's machine uses all its cores)")
     test.add_argument('--no-checks', action='store_true', help='skip the clean/export, layout and lint checks')
     readme = sub.add_parser('readme', help='write README.md from nbs/index.ipynb')
     readme.add_argument('--check', action='store_true', help='only check that README.md is up to date')
@@ -261,6 +278,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     root = project_root()
     checks_ok = True if args.no_checks else all([check_in_sync(root), check_layout(root), lint(root)])
-    passed, failed = test_notebooks(args.path, args.flags, args.n_workers)
+    passed, failed = test_notebooks(args.path, args.flags, args.n_workers, args.threads)
     print(f'{passed} passed, {failed} failed')
     return 0 if checks_ok and failed == 0 and passed > 0 else 1
