@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #7cd3c8d5
 from __future__ import annotations
-import os, pickle, platform, random, sys, tempfile, types
+import errno, os, pickle, platform, random, re, stat, sys, tempfile, time, types
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,7 +12,7 @@ from typing import Any, Callable
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['defaults', 'MODELS', 'set_seed', 'default_device', 'to_device', 'to_cpu', 'num_cpus', 'in_notebook',
+__all__ = ['defaults', 'STALE_AFTER', 'MODELS', 'set_seed', 'default_device', 'to_device', 'to_cpu', 'num_cpus', 'in_notebook',
            'default_num_workers', 'as_list', 'func_name', 'step_name', 'short_repr', 'item_at', 'atomic_save',
            'safe_load', 'register_model']
 
@@ -100,18 +100,58 @@ def item_at(items: Any, i: int) -> Any:
     return items.iloc[i] if hasattr(items, 'iloc') else items[i]
 
 # %% ../nbs/00_core.ipynb #6f1b3c52
+STALE_AFTER = 3600   # seconds: a temporary file untouched this long is a killed save's (a live one is written all along)
+_DISK_FULL = {errno.ENOSPC, getattr(errno, 'EDQUOT', errno.ENOSPC)}
+
+def _remove_stale_temps(path: Path) -> None:
+    "Remove the temporary files of `path` that saves killed more than `STALE_AFTER` seconds ago left behind."
+    ours = re.compile(re.escape(f'.{path.name}.') + r'[^.]+\.tmp')   # not `.a.pth.x.<random>.tmp`: that one is a.pth.x's
+    try: temps = [p for p in path.parent.iterdir() if ours.fullmatch(p.name)]
+    except OSError: return   # a folder we may write to but not list
+    for tmp in temps:
+        try:
+            if time.time() - tmp.stat().st_mtime > STALE_AFTER: tmp.unlink()
+        except OSError: pass   # another save removed it first
+
+def _umask() -> int:
+    "This process's umask: from /proc on Linux; elsewhere by setting it (for an instant, to a stricter one) and back."
+    try: return int(re.search(r'^Umask:\s*([0-7]+)', Path('/proc/self/status').read_text(), re.M).group(1), 8)
+    except (OSError, AttributeError): pass
+    mask = os.umask(0o077); os.umask(mask)
+    return mask
+
+def _disk_trouble(e: BaseException) -> tuple[str, str] | None:
+    "`(cause, fix)` when `e`, raised while writing a file, is the disk failing rather than the object; else None."
+    chain = []   # torch's writer reports a failed write as a RuntimeError raised while handling the OSError
+    while e is not None and len(chain) < 10: chain.append(e); e = e.__cause__ or e.__context__
+    os_errors = [x for x in chain if isinstance(x, OSError)]
+    if any(x.errno in _DISK_FULL for x in os_errors):
+        return 'the disk (or your quota on it) is full', 'Free some space there, or save to another path.'
+    writer = [str(x).splitlines()[0] for x in chain if isinstance(x, RuntimeError) and 'inline_container' in str(x)]
+    if not os_errors and not writer: return None
+    cause = f'writing it failed ({os_errors[0] if os_errors else "torch: " + writer[0]})'
+    return cause, 'Check that the disk has space and that you may write there, or save to another path.'
+
 def atomic_save(obj: Any, path: str | Path) -> Path:
-    "`torch.save` to a temporary file beside `path`, then rename it over `path`."
+    "`torch.save` to a private temporary file beside `path`, then rename it over `path`, with the mode a new file gets."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    _remove_stale_temps(path)
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()   # as `open(path, 'w')` would
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')   # mode 0600 while it is written
     try:
         with os.fdopen(fd, 'wb') as f: torch.save(obj, f); f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp): os.unlink(tmp)
-        raise
+        trouble = _disk_trouble(e) if isinstance(e, Exception) else None
+        if trouble is None: raise
+        cause, fix = trouble
+        raise OSError(f"Couldn't save {path}: {cause}. {path.name} is untouched: the save went to a temporary file, "
+                      f"now removed. {fix}") from e
     return path
 
+# %% ../nbs/00_core.ipynb #4046ab07
 def safe_load(path: str | Path, map_location: Any = None) -> Any:
     "`torch.load(weights_only=True)`, with a clear error when the file holds code."
     try: return torch.load(path, map_location=map_location, weights_only=True)
