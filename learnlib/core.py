@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #7cd3c8d5
 from __future__ import annotations
-import errno, os, pickle, platform, random, re, stat, sys, tempfile, time, types
+import errno, os, pickle, platform, random, re, stat, sys, tempfile, time, types, zipfile
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -152,13 +152,44 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
     return path
 
 # %% ../nbs/00_core.ipynb #4046ab07
+_TORCH_LEGACY = (0x1950A86A20F9469CFC6C).to_bytes(10, 'little')   # torch.save's older format opens with this number
+
+def _what_is_wrong(path: Path, e: Exception) -> str | None:
+    "Why `torch.load` failed (with `e`) to read `path`, and what to do; None when the file itself looks whole."
+    size = path.stat().st_size
+    with open(path, 'rb') as f: head = f.read(32)
+    again = 'Copy it again from where it came from, or save (or export) it again.'
+    if size == 0: return f"{path} is empty (0 bytes): whatever wrote or copied it stopped before writing anything. {again}"
+    if path.suffix == '.safetensors': return None   # torch.load hands these to the safetensors library, which says why
+    not_torch = (f"{path} is not a PyTorch file ({size:,} bytes, starting {head[:8]!r}): learnlib reads only files "
+                 "written by `learn.save`, `learn.export` or `torch.save`. Check the path; if it is the right file, save "
+                 "(or export) it again.")
+    broken = (f"{path} is truncated or corrupt ({size:,} bytes): it was cut short or damaged while being written or "
+              f"copied. {again}")
+    code = (f"Refusing to load {path}: it holds more than plain data (a pickled function or class), and unpickling it "
+            "would run code its author chose. learnlib never writes such files. Only if you trust where it came from, "
+            "load it with `torch.load(path, weights_only=False)` — which runs the code it holds.")
+    if head.startswith(b'PK\x03\x04'):   # a zip archive, as torch.save writes
+        try:
+            with zipfile.ZipFile(path) as z:
+                if not any(n.endswith('/data.pkl') for n in z.namelist()): return not_torch
+                if z.testzip() is not None: return broken   # a part of it fails its checksum
+        except Exception: return broken   # no readable zip directory: the end of the file is missing
+        return code if isinstance(e, pickle.UnpicklingError) else None
+    if _TORCH_LEGACY in head:
+        if isinstance(e, pickle.UnpicklingError): return code
+        return broken if isinstance(e, EOFError) or 'unexpected EOF' in str(e) else None
+    return not_torch
+
 def safe_load(path: str | Path, map_location: Any = None) -> Any:
-    "`torch.load(weights_only=True)`, with a clear error when the file holds code."
+    "`torch.load(weights_only=True)`; a file that is empty, cut, not PyTorch's or holds code gets an error saying so."
+    path = Path(path)
     try: return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        raise ValueError(f"Refusing to load {path}: it contains more than plain data (for example a pickled function or "
-                         "class), and unpickling it could run arbitrary code. learnlib never writes such files; if you made "
-                         "it elsewhere and trust it, load it yourself with `torch.load(..., weights_only=False)`.") from e
+    except (FileNotFoundError, IsADirectoryError, PermissionError): raise   # these name the file already
+    except Exception as e:
+        why = _what_is_wrong(path, e)
+        if why is None: raise
+        raise ValueError(why) from e
 
 # %% ../nbs/00_core.ipynb #4a7c9d21
 MODELS: dict[str, Callable] = {}
