@@ -4,11 +4,12 @@
 
 # %% ../nbs/14_export.ipynb #3e63f6fa
 from __future__ import annotations
+import math
 from pathlib import Path
 from typing import Any, Callable
 import torch
 from torch import nn
-from .core import defaults, MODELS, safe_load
+from .core import defaults, MODELS, safe_load, short_repr
 from .losses import BaseLossFlat, CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat
 from .data import Pipeline, ItemDataset, TensorDataset, DataLoaders
 from .transforms import Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting
@@ -19,9 +20,9 @@ from .models import simple_cnn, ResNet, xresnet18, xresnet34, xresnet50
 from .vision_learner import model_meta, create_vision_model
 
 # %% auto #0
-__all__ = ['LOSSES', 'TRANSFORMS', 'BLOCKS', 'IMAGE_CLASSES', 'OPTIMIZERS', 'METRICS', 'ARCHS', 'BUILDERS', 'lookup',
-           'loss_from_state', 'transform_from_state', 'block_from_state', 'dls_from_state', 'vision_model_from_recipe',
-           'model_from_recipe', 'load_learner']
+__all__ = ['LOSSES', 'TRANSFORMS', 'BLOCKS', 'IMAGE_CLASSES', 'MAX_IMAGE_SIDE', 'OPTIMIZERS', 'METRICS', 'ARCHS', 'BUILDERS',
+           'lookup', 'loss_from_state', 'transform_from_state', 'block_from_state', 'dls_from_state',
+           'vision_model_from_recipe', 'model_from_recipe', 'check_weights', 'model_for_weights', 'load_learner']
 
 # %% ../nbs/14_export.ipynb #7cc2c401
 def lookup(table: dict[str, Any], name: str | None, what: str, fix: str = '') -> Any:
@@ -42,10 +43,26 @@ def loss_from_state(state: dict) -> BaseLossFlat:
     cls = lookup(LOSSES, state.get('name'), 'loss', 'Pass `loss_func=` to `load_learner` to give it yourself.')
     return cls(**state.get('kwargs', {}))
 
+MAX_IMAGE_SIDE = 16384   # pixels: the largest image side a rebuilt transform may make (a 16384² RGB image is 768 MiB)
+
+def _largest_side(t) -> int:
+    "The largest side, in pixels, of the images transform `t` makes (0 for one that doesn't resize)."
+    if getattr(t, 'size', None) is None: return 0
+    side = max(t.size)
+    if isinstance(t, RandomResizedCrop): side += math.ceil(side * t.val_xtra / 8) * 8   # its validation resize is larger
+    return side
+
 def transform_from_state(state: dict):
-    "Rebuild a transform stored by its `state()`."
+    "Rebuild a transform stored by its `state()`; one that would make images over `MAX_IMAGE_SIDE` pixels is refused."
     cls = lookup(TRANSFORMS, state.get('name'), 'transform', 'Add it again yourself after loading (`dls.add_tfms(...)`).')
-    return cls(**state.get('kwargs', {}))
+    t = cls(**state.get('kwargs', {}))
+    side = _largest_side(t)
+    if side > MAX_IMAGE_SIDE:
+        raise ValueError(f"This export asks for {t!r}, which makes images {side:,} pixels wide: above the limit of "
+                         f"{MAX_IMAGE_SIDE:,} (`learnlib.export.MAX_IMAGE_SIDE`); one such image would take at least "
+                         f"{3 * side**2 / 2**30:,.0f} GiB. The file may be damaged or hostile: export it again from the "
+                         "Learner that trained it.")
+    return t
 
 def block_from_state(state: dict) -> TransformBlock:
     "Rebuild a block stored by its `state()`."
@@ -98,6 +115,37 @@ def model_from_recipe(recipe: dict | None) -> nn.Module:
                          "the module that registers it with `register_model`, or pass `model=` to `load_learner`.")
     return fn(**recipe.get('kwargs', {}))
 
+# %% ../nbs/14_export.ipynb #ce405fc5
+def check_weights(weights: dict, fname: str | Path) -> None:
+    "Raise if `weights` claim more memory than `fname` stores for them (overlapping views, like an `expand`ed tensor)."
+    tensors = [t for t in weights.values() if isinstance(t, torch.Tensor)]
+    claimed = {(t.untyped_storage().data_ptr(), t.storage_offset(), tuple(t.shape), t.stride(), t.dtype): t.nbytes
+               for t in tensors}   # a tensor tied to two names is counted once
+    stored = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in tensors}
+    if sum(claimed.values()) > sum(stored.values()):
+        raise ValueError(f"{fname} is damaged or hostile: its weights claim {sum(claimed.values()):,} bytes, but it stores "
+                         f"only {sum(stored.values()):,} for them (overlapping tensors, like an `expand`ed one, would each "
+                         "be made in full). Export it again from the Learner that trained it.")
+
+def model_for_weights(recipe: dict | None, weights: dict, fname: str | Path) -> nn.Module:
+    "The model `recipe` builds, once a build on the meta device (no memory) shows it has exactly the shapes of `weights`."
+    check_weights(weights, fname)
+    shape = lambda sd: {k: tuple(v.shape) for k, v in sd.items() if isinstance(v, torch.Tensor)}
+    try:
+        with torch.device('meta'): wanted = shape(model_from_recipe(recipe).state_dict())
+    except Exception: wanted = None   # no recipe, or a builder that can't build on `meta`: the real build shows any error
+    found = shape(weights)
+    if wanted is not None and wanted != found:
+        key = next(k for k in sorted(wanted.keys() | found.keys()) if wanted.get(k) != found.get(k))
+        count = lambda shapes: sum(math.prod(s) for s in shapes.values())
+        raise ValueError(
+            f"{fname} holds weights that don't fit the model its recipe builds: {short_repr(recipe)} makes "
+            f"{count(wanted):,} weights, the file holds {count(found):,} ({key!r}: {wanted.get(key, 'none')} from the "
+            f"recipe, {found.get(key, 'none')} in the file). Nothing was built. The file may be damaged or hostile, or "
+            "the builder changed since the export: export it again from the Learner that trained it, or pass `model=` "
+            "to `load_learner`.")
+    return model_from_recipe(recipe)
+
 # %% ../nbs/14_export.ipynb #a252aaa7
 def load_learner(fname: str | Path, cpu: bool = True, model: nn.Module | None = None,
                  loss_func: Callable | None = None) -> Learner:
@@ -105,7 +153,7 @@ def load_learner(fname: str | Path, cpu: bool = True, model: nn.Module | None = 
     state = safe_load(fname, map_location='cpu' if cpu else defaults.device)
     if not isinstance(state, dict) or state.get('format') != 'learnlib.export':
         raise ValueError(f"{fname} is not a learnlib export (one written by `learn.export()`).")
-    if model is None: model = model_from_recipe(state['model_recipe'])
+    if model is None: model = model_for_weights(state['model_recipe'], state['model'], fname)
     model.load_state_dict(state['model'])
     dls = dls_from_state(state['dls'], device=torch.device('cpu') if cpu else defaults.device)
     if loss_func is None and state['loss'] is not None: loss_func = loss_from_state(state['loss'])
