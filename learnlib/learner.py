@@ -304,6 +304,7 @@ class Learner(CallbackHost):
                     print(f'Training interrupted in epoch {self.epoch}, batch {self.iter}: the model keeps the weights '
                           'of the last finished step.')
                     raise
+                finally: self._stop_requested = False  # the request was for this fit, not for `validate` or `get_preds`
 
     def fit_one_cycle(self, n_epoch: int, lr_max: float | slice | None = None, div: float = 25., div_final: float = 1e5,
                       pct_start: float = 0.25, wd: float | None = None, moms: tuple | None = None, cbs=None,
