@@ -71,6 +71,17 @@ def top_k_accuracy(inp: Tensor, targ: Tensor, k: int = 5, axis: int = -1) -> Ten
     top = inp.topk(k=k, dim=axis)[1]
     return (top == targ.unsqueeze(axis).expand_as(top)).any(dim=axis).float().mean()
 
+def _check_metric_targets(metrics: list, targ) -> None:
+    "Raise if a metric for class indices (`accuracy`, `error_rate`, `top_k_accuracy`) is given float targets."
+    if not (isinstance(targ, Tensor) and targ.is_floating_point()): return
+    for m in metrics:
+        if getattr(m, 'func', m) in (accuracy, error_rate, top_k_accuracy):  # a `partial` of one too
+            raise ValueError(f"The metric {func_name(m)} compares the argmax of the predictions with class indices, but the "
+                             f"targets are floats ({targ.dtype}), as for a regression: it would report the share of targets "
+                             "that happen to equal the index. Use a regression metric; learnlib has none built in, so write "
+                             "one, e.g. `def rmse(p, t): return ((p.flatten() - t.flatten()) ** 2).mean().sqrt()` and pass "
+                             "`metrics=rmse`. If the targets are classes, make them integers (a `CategoryBlock`).")
+
 # %% ../nbs/10_learner.ipynb #a3cf2898
 class Recorder(Callback):
     "Record smoothed training losses, lrs, and per-epoch validation loss and metrics; log one row per epoch."
@@ -92,6 +103,7 @@ class Recorder(Callback):
     def after_batch(self):
         learn = self.learn
         if learn.loss is None or not learn.yb: return
+        if learn.iter == 0: _check_metric_targets(learn.metrics, learn.yb[0])  # the targets' dtype: no wait for the device
         if learn.training:  # tensors only: no wait for the device here
             self._raw.append(learn.loss); self.lrs.append(learn.opt.param_groups[-1]['lr'])
         else:
@@ -289,6 +301,7 @@ class Learner(CallbackHost):
 
     def fit(self, n_epoch: int, lr: float | slice | None = None, wd: float | None = None, cbs=None, reset_opt: bool = False):
         "Train for `n_epoch` epochs at `lr` (default `self.lr`), with `cbs` added for this fit only."
+        _check_fit(self, n_epoch, self.lr if lr is None else lr)
         with self.added_cbs(cbs):
             if reset_opt or self.opt is None: self.create_opt()
             wd = self.wd if wd is None else wd
@@ -373,6 +386,29 @@ class Learner(CallbackHost):
         _, _, decoded = self.get_preds(dl=[b], with_decoded=True)
         self.dls.show_results(b, decoded, max_n=max_n, **kwargs)
 
+# %% ../nbs/10_learner.ipynb #ea13ce7b
+def _check_lr(lr) -> None:
+    "Raise unless every learning rate in `lr` (a number, a `slice`, or one per group) is a positive number."
+    values = [v for v in (lr.start, lr.stop) if v is not None] if isinstance(lr, slice) else np.ravel(lr).tolist()
+    if not all(isinstance(v, (int, float)) and v > 0 for v in values):
+        raise ValueError(f"lr={lr!r}: a learning rate must be positive. A step moves the weights by lr times the gradient, "
+                         "downhill; a negative lr climbs the loss and 0 never moves. `learn.lr_find()` suggests a good "
+                         "value (often between 1e-4 and 1e-2).")
+
+def _check_fit(learn: Learner, n_epoch: int, lr) -> None:
+    "Raise, before training, on a negative `n_epoch`, a learning rate that isn't positive, or a training set without batches."
+    if n_epoch < 0:
+        raise ValueError(f"fit({n_epoch}): the number of epochs can't be negative; pass how many passes over the training "
+                         "set to make, e.g. fit(3).")
+    _check_lr(lr)
+    train = learn.dls.train
+    if len(train) == 0:
+        items = f"{len(train.dataset)} items, " if hasattr(train, 'dataset') else ''
+        raise ValueError(f"The training set gives no batches ({items}bs={getattr(train, 'bs', '?')}, "
+                         f"drop_last={getattr(train, 'drop_last', False)}), so nothing would be learned. Use a smaller `bs`: "
+                         "the training loader drops its last short batch, so `bs` must be at most the number of items "
+                         "(e.g. `DataLoaders.from_tensors(..., bs=64)`). If there are no items, check the data and the split.")
+
 # %% ../nbs/10_learner.ipynb #22ecfbbf
 def freeze_to(learn: Learner, n: int) -> None:
     "Train only parameter groups `n` onwards (normalization layers too, when `learn.train_bn`)."
@@ -395,6 +431,7 @@ def fit_one_cycle(learn: Learner, n_epoch: int, lr_max: float | slice | None = N
                   div_final: float = 1e5, pct_start: float = 0.25, wd: float | None = None, moms: tuple | None = None,
                   cbs=None, reset_opt: bool = False) -> None:
     "Fit with the one-cycle policy: lr warms up from lr_max/div to lr_max and anneals to lr_max/div_final."
+    if lr_max is not None: _check_lr(lr_max)
     if learn.opt is None or reset_opt: learn.create_opt()
     lr_max = np.array(group_values(learn.lr if lr_max is None else lr_max, learn.n_groups), dtype=float)
     scheds = {'lr': combined_cos(pct_start, lr_max / div, lr_max, lr_max / div_final),
@@ -404,6 +441,7 @@ def fit_one_cycle(learn: Learner, n_epoch: int, lr_max: float | slice | None = N
 def fit_flat_cos(learn: Learner, n_epoch: int, lr: float | slice | None = None, div_final: float = 1e5,
                  pct_start: float = 0.75, wd: float | None = None, cbs=None, reset_opt: bool = False) -> None:
     "Fit at a flat `lr` for `pct_start` of training, then anneal it with a cosine."
+    if lr is not None: _check_lr(lr)
     if learn.opt is None or reset_opt: learn.create_opt()
     lr = np.array(group_values(learn.lr if lr is None else lr, learn.n_groups), dtype=float)
     scheduler = ParamScheduler({'lr': combined_cos(pct_start, lr, lr, lr / div_final)})
