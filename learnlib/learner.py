@@ -371,7 +371,7 @@ class Learner(CallbackHost):
 
     def predict(self, item) -> tuple:
         "`(decoded, decoded_index, probs)` for one item, e.g. `('7', tensor(1), tensor([0.02, 0.98]))`."
-        _, preds, _, decoded = self.get_preds(dl=self.dls.test_dl([item]), with_input=True, with_decoded=True)
+        _, preds, _, decoded = self.get_preds(dl=self.dls.test_dl(_item_batch(self, item)), with_input=True, with_decoded=True)
         return self.dls.decode_target(decoded[0]), decoded[0], preds[0]
 
     def validate(self, ds_idx: int = 1, dl=None, cbs=None) -> list:
@@ -462,6 +462,7 @@ class GatherPreds(Callback):
     order, run_train = 55, False
     def __init__(self, with_input: bool = False, with_loss: bool = False):
         self.with_input, self.with_loss = with_input, with_loss
+        self.before_validate()
     def before_validate(self): self.inputs, self.preds, self.targets, self.losses = [], [], [], []
     def after_batch(self):
         learn = self.learn
@@ -489,6 +490,9 @@ def get_preds(learn: Learner, ds_idx: int = 1, dl=None, with_input: bool = False
         with learn.no_logging(), learn.added_cbs(gather): learn._do_epoch_validate(dl=dl)
     finally:
         if with_loss: learn.loss_func.reduction = reduction
+    if not gather.preds:
+        raise ValueError(f"Nothing to predict: {'there is no loader' if dl is None else f'the loader gives no batches ({dl!r})'}. "
+                         "Pass one with at least one item, e.g. `learn.get_preds(dl=learn.dls.test_dl(items))`.")
     preds = _cat(gather.preds)
     act = act or getattr(learn.loss_func, 'activation', None)
     if act is not None: preds = act(preds)
@@ -501,6 +505,15 @@ def get_preds(learn: Learner, ds_idx: int = 1, dl=None, with_input: bool = False
         res.insert(0, inputs[0] if len(inputs) == 1 else tuple(inputs))
     if with_loss: res.append(_cat(gather.losses))
     return tuple(res)
+
+def _item_batch(learn: Learner, item: Any) -> Any:
+    "What `predict` passes to `test_dl`: `[item]`, or for tensor data (`from_tensors`) a batch of one in the model's float type."
+    dataset = getattr(getattr(learn.dls, 'valid', None), 'dataset', None)
+    if not (hasattr(dataset, 'tensors') and isinstance(item, (Tensor, np.ndarray))): return [item]
+    x = torch.as_tensor(item)
+    dtype = next((p.dtype for p in learn.model.parameters() if p.is_floating_point()), None)
+    if x.is_floating_point() and dtype is not None: x = x.to(dtype)  # NumPy's float64 for a float32 model
+    return x[None]
 
 # %% ../nbs/10_learner.ipynb #886496e2
 def _augmenting(dataset):
