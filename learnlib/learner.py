@@ -348,9 +348,9 @@ class Learner(CallbackHost):
         "Back to full precision."
         return self.remove_cb(MixedPrecision)
 
-    def save(self, file: str, with_opt: bool = True) -> Path:
-        "Save the weights (and optimizer state) to `path/model_dir/file.pth` (see `save_model`)."
-        return save_model(self.path / self.model_dir / f'{file}.pth', self.model, self.opt, with_opt)
+    def save(self, file: str, with_opt: bool = True, force: bool = False) -> Path:
+        "Save the weights (and optimizer state) to `path/model_dir/file.pth` (see `save_model`, and `force` there)."
+        return save_model(self.path / self.model_dir / f'{file}.pth', self.model, self.opt, with_opt, force)
     def load(self, file: str, device=None, with_opt: bool = True, strict: bool = True) -> Learner:
         "Load what `save` wrote (see `load_model`)."
         if with_opt and self.opt is None: self.create_opt()
@@ -532,9 +532,32 @@ def tta(learn: Learner, ds_idx: int = 1, dl=None, n: int = 4, beta: float | None
     return ((aug_preds, preds) if beta is None else torch.lerp(aug_preds, preds, beta)), targs
 
 # %% ../nbs/10_learner.ipynb #8139ead1
-def save_model(file: str | Path, model: nn.Module, opt: torch.optim.Optimizer | None, with_opt: bool = True) -> Path:
-    "Save `model`'s weights (and `opt`'s state, with `with_opt`) to `file`, atomically, as plain data."
+def _nonfinite_names(state: dict) -> list[str]:
+    "The names of the floating-point tensors of `state` (a `state_dict`) that hold a NaN or an infinity."
+    floats = {k: v for k, v in state.items() if isinstance(v, Tensor) and v.is_floating_point()}
+    if not floats: return []
+    device = next(iter(floats.values())).device
+    finite = torch.stack([v.isfinite().all().to(device) for v in floats.values()]).tolist()  # one read of the device
+    return [k for k, ok in zip(floats, finite) if not ok]
+
+def _holds_finite_weights(file: Path) -> bool:
+    "Whether `file` is a checkpoint whose weights are all finite: one worth keeping."
+    try: state = safe_load(file, map_location='cpu')
+    except Exception: return False  # unreadable: nothing to keep
+    return isinstance(state, dict) and isinstance(state.get('model'), dict) and not _nonfinite_names(state['model'])
+
+def save_model(file: str | Path, model: nn.Module, opt: torch.optim.Optimizer | None, with_opt: bool = True,
+               force: bool = False) -> Path:
+    "Save `model`'s weights (and `opt`'s state) to `file`, atomically, as plain data; never NaNs over finite ones unless `force`."
     state = {'model': model.state_dict()}
+    bad = _nonfinite_names(state['model'])
+    if bad:
+        names = ', '.join(bad[:5]) + (f' and {len(bad) - 5} more' if len(bad) > 5 else '')
+        if not force and _holds_finite_weights(Path(file)):
+            raise ValueError(f"Not saving: the weights hold NaN or infinity ({names}), and {file} holds finite weights "
+                             "that this would overwrite. Go back to good weights (`learn.load`) and train at a lower "
+                             "learning rate, save under another name, or pass `force=True` to overwrite anyway.")
+        warnings.warn(f"Saving weights that hold NaN or infinity ({names}) to {file}.")
     if with_opt and opt is not None: state['opt'] = opt.state_dict()
     return atomic_save(state, file)
 
