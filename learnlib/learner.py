@@ -388,12 +388,14 @@ class Learner(CallbackHost):
 
 # %% ../nbs/10_learner.ipynb #ea13ce7b
 def _check_lr(lr) -> None:
-    "Raise unless every learning rate in `lr` (a number, a `slice`, or one per group) is a positive number."
+    "Raise unless every learning rate in `lr` (a number, a `slice`, or one per group) is a number >= 0; warn at 0."
     values = [v for v in (lr.start, lr.stop) if v is not None] if isinstance(lr, slice) else np.ravel(lr).tolist()
-    if not all(isinstance(v, (int, float)) and v > 0 for v in values):
+    if not all(isinstance(v, (int, float)) and v >= 0 for v in values):
         raise ValueError(f"lr={lr!r}: a learning rate must be positive. A step moves the weights by lr times the gradient, "
-                         "downhill; a negative lr climbs the loss and 0 never moves. `learn.lr_find()` suggests a good "
-                         "value (often between 1e-4 and 1e-2).")
+                         "downhill; a negative lr climbs the loss. `learn.lr_find()` suggests a good value (often between "
+                         "1e-4 and 1e-2).")
+    if 0 in values:  # allowed: running batches through training mode without learning (to gather statistics, say)
+        warnings.warn(f"lr={lr!r}: with a learning rate of 0 the weights don't change. `learn.lr_find()` suggests one.")
 
 def _check_fit(learn: Learner, n_epoch: int, lr) -> None:
     "Raise, before training, on a negative `n_epoch`, a learning rate that isn't positive, or a training set without batches."
