@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_learner.ipynb #8220a7b3
 from __future__ import annotations
-import signal, sys, threading, time, warnings
+import math, signal, sys, threading, time, warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
@@ -19,8 +19,8 @@ from .lr_find import lr_find, valley
 
 # %% auto #0
 __all__ = ['norm_types', 'Adam', 'SGD', 'trainable_params', 'norm_bias_params', 'group_values', 'accuracy', 'error_rate',
-           'top_k_accuracy', 'Recorder', 'Learner', 'freeze_to', 'fit_one_cycle', 'fit_flat_cos', 'fine_tune',
-           'GatherPreds', 'get_preds', 'tta', 'save_model', 'load_model', 'learner_state']
+           'top_k_accuracy', 'Recorder', 'Learner', 'NaNGuard', 'freeze_to', 'fit_one_cycle', 'fit_flat_cos',
+           'fine_tune', 'GatherPreds', 'get_preds', 'tta', 'save_model', 'load_model', 'learner_state']
 
 # %% ../nbs/10_learner.ipynb #189dd0cb
 def Adam(params, lr: float = 1e-3, mom: float = 0.9, sqr_mom: float = 0.99, eps: float = 1e-5,
@@ -177,14 +177,15 @@ class Learner(CallbackHost):
     def __init__(self, dls, model: nn.Module, loss_func: Callable | None = None, opt_func: Callable = Adam,
                  lr: float | slice = 1e-3, splitter: Callable = trainable_params, cbs=None, metrics=None,
                  path: str | Path | None = None, model_dir: str | Path = 'models', wd: float | None = None,
-                 wd_bn_bias: bool = False, train_bn: bool = True, moms: tuple = (0.95, 0.85, 0.95)):
+                 wd_bn_bias: bool = False, train_bn: bool = True, moms: tuple = (0.95, 0.85, 0.95),
+                 stop_on_nan: bool = True):
         if loss_func is None: loss_func = getattr(dls, 'loss_func', None)
         if loss_func is None:
             raise ValueError("No loss function: `dls` doesn't provide one (its target block implies none). "
                              "Pass `loss_func=`, e.g. `CrossEntropyLossFlat()` for classes or `MSELossFlat()` for numbers.")
         self.dls, self.model, self.loss_func, self.opt_func, self.lr, self.splitter = dls, model, loss_func, opt_func, lr, splitter
         self.metrics, self.model_dir, self.wd, self.moms = as_list(metrics), model_dir, wd, moms
-        self.wd_bn_bias, self.train_bn = wd_bn_bias, train_bn
+        self.wd_bn_bias, self.train_bn, self.stop_on_nan, self._nan_guard = wd_bn_bias, train_bn, stop_on_nan, None
         self.path = Path(path) if path is not None else Path(getattr(dls, 'path', '.'))
         super().__init__()
         self.opt, self.n_groups, self.logger, self.model_recipe = None, 1, TextLogger(), None
@@ -276,7 +277,9 @@ class Learner(CallbackHost):
             if self.training: self.pct_train = (self.epoch + self.iter / self.n_iter) / self.n_epoch
             self._split(b)
             self._with_events(self._do_one_batch, 'batch', CancelBatchException)
-            if self.training: self.train_iter += 1
+            if self.training:
+                self.train_iter += 1
+                if self._nan_guard is not None: self._nan_guard.after_batch()
             if self._stop_requested: raise KeyboardInterrupt
 
     def _dl(self, ds_idx: int):
@@ -287,6 +290,7 @@ class Learner(CallbackHost):
         self.dl, self.training = self.dls.train, True
         self.model.train()
         self._with_events(self._all_batches, 'train', CancelTrainException)
+        if self._nan_guard is not None: self._nan_guard.check()  # the batches since its last check
 
     def _do_epoch_validate(self, ds_idx: int = 1, dl=None):
         self.dl, self.training = (self._dl(ds_idx) if dl is None else dl), False
@@ -309,6 +313,7 @@ class Learner(CallbackHost):
             self.set_hyper('lr', self.lr if lr is None else lr)
             self.n_epoch, self.train_iter, self.pct_train, self._stop_requested = n_epoch, 0, 0., False
             self._to_device()
+            self._nan_guard = NaNGuard(self) if self.stop_on_nan else None
             with _interrupt_at_batch_end(self):
                 try: self._with_events(self._do_fit, 'fit', CancelFitException)
                 except KeyboardInterrupt:
@@ -317,7 +322,10 @@ class Learner(CallbackHost):
                     print(f'Training interrupted in epoch {self.epoch}, batch {self.iter}: the model keeps the weights '
                           'of the last finished step.')
                     raise
-                finally: self._stop_requested = False  # the request was for this fit, not for `validate` or `get_preds`
+                finally:
+                    self._stop_requested = False  # the request was for this fit, not for `validate` or `get_preds`
+                    guard, self._nan_guard = self._nan_guard, None  # and its copy of the weights goes
+            if guard is not None and guard.message: raise FloatingPointError(guard.message)
 
     def fit_one_cycle(self, n_epoch: int, lr_max: float | slice | None = None, div: float = 25., div_final: float = 1e5,
                       pct_start: float = 0.25, wd: float | None = None, moms: tuple | None = None, cbs=None,
@@ -398,7 +406,7 @@ def _check_lr(lr) -> None:
         warnings.warn(f"lr={lr!r}: with a learning rate of 0 the weights don't change. `learn.lr_find()` suggests one.")
 
 def _check_fit(learn: Learner, n_epoch: int, lr) -> None:
-    "Raise, before training, on a negative `n_epoch`, a learning rate that isn't positive, or a training set without batches."
+    "Raise, before training, on a negative `n_epoch` or learning rate, or a training set that gives no batches."
     if n_epoch < 0:
         raise ValueError(f"fit({n_epoch}): the number of epochs can't be negative; pass how many passes over the training "
                          "set to make, e.g. fit(3).")
@@ -410,6 +418,61 @@ def _check_fit(learn: Learner, n_epoch: int, lr) -> None:
                          f"drop_last={getattr(train, 'drop_last', False)}), so nothing would be learned. Use a smaller `bs`: "
                          "the training loader drops its last short batch, so `bs` must be at most the number of items "
                          "(e.g. `DataLoaders.from_tensors(..., bs=64)`). If there are no items, check the data and the split.")
+
+# %% ../nbs/10_learner.ipynb #751cd338
+class NaNGuard:
+    "Stop a fit at the first non-finite training loss, putting back the last finite weights; check every `every` batches."
+    def __init__(self, learn: Learner, every: int | None = None):
+        bad = _nonfinite_names(learn.model.state_dict())
+        if bad: raise ValueError(f"The weights hold NaN or infinity ({', '.join(bad[:5])}) before training starts. Load good "
+                                 "weights (`learn.load`) or build the model afresh; or train anyway with `stop_on_nan=False`.")
+        self.learn, self.message, self.pending, self.saved_at = learn, None, [], None
+        self.tensors = list(learn.model.state_dict().values())  # the model's own weights and buffers (not copies)
+        self.floats = [t for t in self.tensors if t.is_floating_point()]
+        device = self.floats[0].device if self.floats else torch.device('cpu')
+        self.every = every or (1 if device.type == 'cpu' else 16)
+        self.saved = [t.detach().clone() for t in self.tensors]
+
+    def after_batch(self):
+        "Note this batch's loss (a tensor: no wait for the device); check every `every` batches."
+        learn = self.learn
+        if learn.loss is None: return
+        self.pending.append((learn.loss.detach().float().mean(), learn.epoch, learn.iter))
+        if len(self.pending) >= self.every: self.check()
+
+    def check(self):
+        "Read the pending losses and whether the weights are finite (one wait); keep the weights, or put them back and stop."
+        if not self.pending: return
+        pending, self.pending = self.pending, []
+        # a sum is NaN or infinite when any element is: far cheaper than `isfinite().all()` on every weight
+        weights_sum = [torch.stack([t.sum().float() for t in self.floats]).sum()] if self.floats else []
+        values = torch.stack([loss for loss, _, _ in pending] + weights_sum).tolist()
+        bad = [i for i, v in enumerate(values[:len(pending)]) if not math.isfinite(v)]
+        if not bad:
+            if math.isfinite(values[-1]):  # the weights too: the new fallback
+                with torch.no_grad():
+                    for s, t in zip(self.saved, self.tensors): s.copy_(t)
+                self.saved_at = pending[-1][1:]
+            return
+        with torch.no_grad():
+            for t, s in zip(self.tensors, self.saved): t.copy_(s)
+        self.learn.opt.zero_grad(); self.learn.opt.state.clear()
+        self.message = self._message(values[bad[0]], *pending[bad[0]][1:])
+        raise CancelFitException
+
+    def _message(self, loss: float, epoch: int, batch: int) -> str:
+        kept = ('the weights it started with' if self.saved_at is None else
+                f'its weights after batch {self.saved_at[1]} of epoch {self.saved_at[0]}')
+        if (epoch, batch) == (0, 0):
+            cause = ('on the very first batch, before any step, so the learning rate is not the cause: look for NaN or '
+                     'infinite values in the inputs or targets, or a loss that can\'t take them')
+        else:
+            cause = (f"at lr={self.learn.opt.param_groups[-1]['lr']:.2g}: the learning rate is probably too high. Try a lower "
+                     'one (`learn.lr_find()` suggests one)')
+        return (f'Training stopped in epoch {epoch}, batch {batch}: the training loss was {loss} {cause}. The model is back '
+                f"to {kept}, the last found finite, and the optimizer's state is cleared. learnlib stops on NaN by "
+                "default (fastai's `TerminateOnNaN` is off by default); to train on regardless, pass `stop_on_nan=False` "
+                "to the Learner.")
 
 # %% ../nbs/10_learner.ipynb #22ecfbbf
 def freeze_to(learn: Learner, n: int) -> None:
