@@ -556,8 +556,9 @@ def get_preds(learn: Learner, ds_idx: int = 1, dl=None, with_input: bool = False
     finally:
         if with_loss: learn.loss_func.reduction = reduction
     if not gather.preds:
-        raise ValueError(f"Nothing to predict: {'there is no loader' if dl is None else f'the loader gives no batches ({dl!r})'}. "
-                         "Pass one with at least one item, e.g. `learn.get_preds(dl=learn.dls.test_dl(items))`.")
+        where = 'there is no loader' if dl is None else f'the loader gives no batches ({dl!r})'
+        raise ValueError(f"Nothing to predict: {where}. Pass one with at least one item, e.g. "
+                         "`learn.get_preds(dl=learn.dls.test_dl(items))`.")
     preds = _cat(gather.preds)
     act = act or getattr(learn.loss_func, 'activation', None)
     if act is not None: preds = act(preds)
@@ -572,7 +573,7 @@ def get_preds(learn: Learner, ds_idx: int = 1, dl=None, with_input: bool = False
     return tuple(res)
 
 def _item_batch(learn: Learner, item: Any) -> Any:
-    "What `predict` passes to `test_dl`: `[item]`, or for tensor data (`from_tensors`) a batch of one in the model's float type."
+    "What `predict` gives `test_dl`: `[item]`; for tensor data (`from_tensors`), a batch of one in the model's float type."
     dataset = getattr(getattr(learn.dls, 'valid', None), 'dataset', None)
     if not (hasattr(dataset, 'tensors') and isinstance(item, (Tensor, np.ndarray))): return [item]
     x = torch.as_tensor(item)
@@ -613,7 +614,7 @@ def _holds_finite_weights(file: Path) -> bool:
 
 def save_model(file: str | Path, model: nn.Module, opt: torch.optim.Optimizer | None, with_opt: bool = True,
                force: bool = False) -> Path:
-    "Save `model`'s weights (and `opt`'s state) to `file`, atomically, as plain data; never NaNs over finite ones unless `force`."
+    "Save `model`'s weights (and `opt`'s state) to `file`, atomically, as plain data; NaNs over finite weights only if `force`."
     state = {'model': model.state_dict()}
     bad = _nonfinite_names(state['model'])
     if bad:
