@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_learner.ipynb #8220a7b3
 from __future__ import annotations
-import signal, sys, threading, time, warnings
+import math, signal, sys, threading, time, warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
@@ -19,8 +19,8 @@ from .lr_find import lr_find, valley
 
 # %% auto #0
 __all__ = ['norm_types', 'Adam', 'SGD', 'trainable_params', 'norm_bias_params', 'group_values', 'accuracy', 'error_rate',
-           'top_k_accuracy', 'Recorder', 'Learner', 'freeze_to', 'fit_one_cycle', 'fit_flat_cos', 'fine_tune',
-           'GatherPreds', 'get_preds', 'tta', 'save_model', 'load_model', 'learner_state']
+           'top_k_accuracy', 'Recorder', 'Learner', 'NaNGuard', 'freeze_to', 'fit_one_cycle', 'fit_flat_cos',
+           'fine_tune', 'GatherPreds', 'get_preds', 'tta', 'save_model', 'load_model', 'learner_state']
 
 # %% ../nbs/10_learner.ipynb #189dd0cb
 def Adam(params, lr: float = 1e-3, mom: float = 0.9, sqr_mom: float = 0.99, eps: float = 1e-5,
@@ -71,6 +71,17 @@ def top_k_accuracy(inp: Tensor, targ: Tensor, k: int = 5, axis: int = -1) -> Ten
     top = inp.topk(k=k, dim=axis)[1]
     return (top == targ.unsqueeze(axis).expand_as(top)).any(dim=axis).float().mean()
 
+def _check_metric_targets(metrics: list, targ) -> None:
+    "Raise if a metric for class indices (`accuracy`, `error_rate`, `top_k_accuracy`) is given float targets."
+    if not (isinstance(targ, Tensor) and targ.is_floating_point()): return
+    for m in metrics:
+        if getattr(m, 'func', m) in (accuracy, error_rate, top_k_accuracy):  # a `partial` of one too
+            raise ValueError(f"The metric {func_name(m)} compares the argmax of the predictions with class indices, but the "
+                             f"targets are floats ({targ.dtype}), as for a regression: it would report the share of targets "
+                             "that happen to equal the index. Use a regression metric; learnlib has none built in, so write "
+                             "one, e.g. `def rmse(p, t): return ((p.flatten() - t.flatten()) ** 2).mean().sqrt()` and pass "
+                             "`metrics=rmse`. If the targets are classes, make them integers (a `CategoryBlock`).")
+
 # %% ../nbs/10_learner.ipynb #a3cf2898
 class Recorder(Callback):
     "Record smoothed training losses, lrs, and per-epoch validation loss and metrics; log one row per epoch."
@@ -92,6 +103,7 @@ class Recorder(Callback):
     def after_batch(self):
         learn = self.learn
         if learn.loss is None or not learn.yb: return
+        if learn.iter == 0: _check_metric_targets(learn.metrics, learn.yb[0])  # the targets' dtype: no wait for the device
         if learn.training:  # tensors only: no wait for the device here
             self._raw.append(learn.loss); self.lrs.append(learn.opt.param_groups[-1]['lr'])
         else:
@@ -165,14 +177,15 @@ class Learner(CallbackHost):
     def __init__(self, dls, model: nn.Module, loss_func: Callable | None = None, opt_func: Callable = Adam,
                  lr: float | slice = 1e-3, splitter: Callable = trainable_params, cbs=None, metrics=None,
                  path: str | Path | None = None, model_dir: str | Path = 'models', wd: float | None = None,
-                 wd_bn_bias: bool = False, train_bn: bool = True, moms: tuple = (0.95, 0.85, 0.95)):
+                 wd_bn_bias: bool = False, train_bn: bool = True, moms: tuple = (0.95, 0.85, 0.95),
+                 stop_on_nan: bool = True):
         if loss_func is None: loss_func = getattr(dls, 'loss_func', None)
         if loss_func is None:
             raise ValueError("No loss function: `dls` doesn't provide one (its target block implies none). "
                              "Pass `loss_func=`, e.g. `CrossEntropyLossFlat()` for classes or `MSELossFlat()` for numbers.")
         self.dls, self.model, self.loss_func, self.opt_func, self.lr, self.splitter = dls, model, loss_func, opt_func, lr, splitter
         self.metrics, self.model_dir, self.wd, self.moms = as_list(metrics), model_dir, wd, moms
-        self.wd_bn_bias, self.train_bn = wd_bn_bias, train_bn
+        self.wd_bn_bias, self.train_bn, self.stop_on_nan, self._nan_guard = wd_bn_bias, train_bn, stop_on_nan, None
         self.path = Path(path) if path is not None else Path(getattr(dls, 'path', '.'))
         super().__init__()
         self.opt, self.n_groups, self.logger, self.model_recipe = None, 1, TextLogger(), None
@@ -264,7 +277,9 @@ class Learner(CallbackHost):
             if self.training: self.pct_train = (self.epoch + self.iter / self.n_iter) / self.n_epoch
             self._split(b)
             self._with_events(self._do_one_batch, 'batch', CancelBatchException)
-            if self.training: self.train_iter += 1
+            if self.training:
+                self.train_iter += 1
+                if self._nan_guard is not None: self._nan_guard.after_batch()
             if self._stop_requested: raise KeyboardInterrupt
 
     def _dl(self, ds_idx: int):
@@ -275,6 +290,7 @@ class Learner(CallbackHost):
         self.dl, self.training = self.dls.train, True
         self.model.train()
         self._with_events(self._all_batches, 'train', CancelTrainException)
+        if self._nan_guard is not None: self._nan_guard.check()  # the batches since its last check
 
     def _do_epoch_validate(self, ds_idx: int = 1, dl=None):
         self.dl, self.training = (self._dl(ds_idx) if dl is None else dl), False
@@ -289,6 +305,7 @@ class Learner(CallbackHost):
 
     def fit(self, n_epoch: int, lr: float | slice | None = None, wd: float | None = None, cbs=None, reset_opt: bool = False):
         "Train for `n_epoch` epochs at `lr` (default `self.lr`), with `cbs` added for this fit only."
+        _check_fit(self, n_epoch, self.lr if lr is None else lr)
         with self.added_cbs(cbs):
             if reset_opt or self.opt is None: self.create_opt()
             wd = self.wd if wd is None else wd
@@ -296,6 +313,7 @@ class Learner(CallbackHost):
             self.set_hyper('lr', self.lr if lr is None else lr)
             self.n_epoch, self.train_iter, self.pct_train, self._stop_requested = n_epoch, 0, 0., False
             self._to_device()
+            self._nan_guard = NaNGuard(self) if self.stop_on_nan else None
             with _interrupt_at_batch_end(self):
                 try: self._with_events(self._do_fit, 'fit', CancelFitException)
                 except KeyboardInterrupt:
@@ -304,6 +322,10 @@ class Learner(CallbackHost):
                     print(f'Training interrupted in epoch {self.epoch}, batch {self.iter}: the model keeps the weights '
                           'of the last finished step.')
                     raise
+                finally:
+                    self._stop_requested = False  # the request was for this fit, not for `validate` or `get_preds`
+                    guard, self._nan_guard = self._nan_guard, None  # and its copy of the weights goes
+            if guard is not None and guard.message: raise FloatingPointError(guard.message)
 
     def fit_one_cycle(self, n_epoch: int, lr_max: float | slice | None = None, div: float = 25., div_final: float = 1e5,
                       pct_start: float = 0.25, wd: float | None = None, moms: tuple | None = None, cbs=None,
@@ -334,9 +356,9 @@ class Learner(CallbackHost):
         "Back to full precision."
         return self.remove_cb(MixedPrecision)
 
-    def save(self, file: str, with_opt: bool = True) -> Path:
-        "Save the weights (and optimizer state) to `path/model_dir/file.pth` (see `save_model`)."
-        return save_model(self.path / self.model_dir / f'{file}.pth', self.model, self.opt, with_opt)
+    def save(self, file: str, with_opt: bool = True, force: bool = False) -> Path:
+        "Save the weights (and optimizer state) to `path/model_dir/file.pth` (see `save_model`, and `force` there)."
+        return save_model(self.path / self.model_dir / f'{file}.pth', self.model, self.opt, with_opt, force)
     def load(self, file: str, device=None, with_opt: bool = True, strict: bool = True) -> Learner:
         "Load what `save` wrote (see `load_model`)."
         if with_opt and self.opt is None: self.create_opt()
@@ -357,7 +379,7 @@ class Learner(CallbackHost):
 
     def predict(self, item) -> tuple:
         "`(decoded, decoded_index, probs)` for one item, e.g. `('7', tensor(1), tensor([0.02, 0.98]))`."
-        _, preds, _, decoded = self.get_preds(dl=self.dls.test_dl([item]), with_input=True, with_decoded=True)
+        _, preds, _, decoded = self.get_preds(dl=self.dls.test_dl(_item_batch(self, item)), with_input=True, with_decoded=True)
         return self.dls.decode_target(decoded[0]), decoded[0], preds[0]
 
     def validate(self, ds_idx: int = 1, dl=None, cbs=None) -> list:
@@ -371,6 +393,86 @@ class Learner(CallbackHost):
         b = dl.one_batch() if hasattr(dl, 'one_batch') else next(iter(dl))
         _, _, decoded = self.get_preds(dl=[b], with_decoded=True)
         self.dls.show_results(b, decoded, max_n=max_n, **kwargs)
+
+# %% ../nbs/10_learner.ipynb #ea13ce7b
+def _check_lr(lr) -> None:
+    "Raise unless every learning rate in `lr` (a number, a `slice`, or one per group) is a number >= 0; warn at 0."
+    values = [v for v in (lr.start, lr.stop) if v is not None] if isinstance(lr, slice) else np.ravel(lr).tolist()
+    if not all(isinstance(v, (int, float)) and v >= 0 for v in values):
+        raise ValueError(f"lr={lr!r}: a learning rate must be positive. A step moves the weights by lr times the gradient, "
+                         "downhill; a negative lr climbs the loss. `learn.lr_find()` suggests a good value (often between "
+                         "1e-4 and 1e-2).")
+    if 0 in values:  # allowed: running batches through training mode without learning (to gather statistics, say)
+        warnings.warn(f"lr={lr!r}: with a learning rate of 0 the weights don't change. `learn.lr_find()` suggests one.")
+
+def _check_fit(learn: Learner, n_epoch: int, lr) -> None:
+    "Raise, before training, on a negative `n_epoch` or learning rate, or a training set that gives no batches."
+    if n_epoch < 0:
+        raise ValueError(f"fit({n_epoch}): the number of epochs can't be negative; pass how many passes over the training "
+                         "set to make, e.g. fit(3).")
+    _check_lr(lr)
+    train = learn.dls.train
+    if len(train) == 0:
+        items = f"{len(train.dataset)} items, " if hasattr(train, 'dataset') else ''
+        raise ValueError(f"The training set gives no batches ({items}bs={getattr(train, 'bs', '?')}, "
+                         f"drop_last={getattr(train, 'drop_last', False)}), so nothing would be learned. Use a smaller `bs`: "
+                         "the training loader drops its last short batch, so `bs` must be at most the number of items "
+                         "(e.g. `DataLoaders.from_tensors(..., bs=64)`). If there are no items, check the data and the split.")
+
+# %% ../nbs/10_learner.ipynb #751cd338
+class NaNGuard:
+    "Stop a fit at the first non-finite training loss, putting back the last finite weights; check every `every` batches."
+    def __init__(self, learn: Learner, every: int | None = None):
+        bad = _nonfinite_names(learn.model.state_dict())
+        if bad: raise ValueError(f"The weights hold NaN or infinity ({', '.join(bad[:5])}) before training starts. Load good "
+                                 "weights (`learn.load`) or build the model afresh; or train anyway with `stop_on_nan=False`.")
+        self.learn, self.message, self.pending, self.saved_at = learn, None, [], None
+        self.tensors = list(learn.model.state_dict().values())  # the model's own weights and buffers (not copies)
+        self.floats = [t for t in self.tensors if t.is_floating_point()]
+        device = self.floats[0].device if self.floats else torch.device('cpu')
+        self.every = every or (1 if device.type == 'cpu' else 16)
+        self.saved = [t.detach().clone() for t in self.tensors]
+
+    def after_batch(self):
+        "Note this batch's loss (a tensor: no wait for the device); check every `every` batches."
+        learn = self.learn
+        if learn.loss is None: return
+        self.pending.append((learn.loss.detach().float().mean(), learn.epoch, learn.iter))
+        if len(self.pending) >= self.every: self.check()
+
+    def check(self):
+        "Read the pending losses and whether the weights are finite (one wait); keep the weights, or put them back and stop."
+        if not self.pending: return
+        pending, self.pending = self.pending, []
+        # a sum is NaN or infinite when any element is: far cheaper than `isfinite().all()` on every weight
+        weights_sum = [torch.stack([t.sum().float() for t in self.floats]).sum()] if self.floats else []
+        values = torch.stack([loss for loss, _, _ in pending] + weights_sum).tolist()
+        bad = [i for i, v in enumerate(values[:len(pending)]) if not math.isfinite(v)]
+        if not bad:
+            if math.isfinite(values[-1]):  # the weights too: the new fallback
+                with torch.no_grad():
+                    for s, t in zip(self.saved, self.tensors): s.copy_(t)
+                self.saved_at = pending[-1][1:]
+            return
+        with torch.no_grad():
+            for t, s in zip(self.tensors, self.saved): t.copy_(s)
+        self.learn.opt.zero_grad(); self.learn.opt.state.clear()
+        self.message = self._message(values[bad[0]], *pending[bad[0]][1:])
+        raise CancelFitException
+
+    def _message(self, loss: float, epoch: int, batch: int) -> str:
+        kept = ('the weights it started with' if self.saved_at is None else
+                f'its weights after batch {self.saved_at[1]} of epoch {self.saved_at[0]}')
+        if (epoch, batch) == (0, 0):
+            cause = ('on the very first batch, before any step, so the learning rate is not the cause: look for NaN or '
+                     'infinite values in the inputs or targets, or a loss that can\'t take them')
+        else:
+            cause = (f"at lr={self.learn.opt.param_groups[-1]['lr']:.2g}: the learning rate is probably too high. Try a lower "
+                     'one (`learn.lr_find()` suggests one)')
+        return (f'Training stopped in epoch {epoch}, batch {batch}: the training loss was {loss} {cause}. The model is back '
+                f"to {kept}, the last found finite, and the optimizer's state is cleared. learnlib stops on NaN by "
+                "default (fastai's `TerminateOnNaN` is off by default); to train on regardless, pass `stop_on_nan=False` "
+                "to the Learner.")
 
 # %% ../nbs/10_learner.ipynb #22ecfbbf
 def freeze_to(learn: Learner, n: int) -> None:
@@ -394,6 +496,7 @@ def fit_one_cycle(learn: Learner, n_epoch: int, lr_max: float | slice | None = N
                   div_final: float = 1e5, pct_start: float = 0.25, wd: float | None = None, moms: tuple | None = None,
                   cbs=None, reset_opt: bool = False) -> None:
     "Fit with the one-cycle policy: lr warms up from lr_max/div to lr_max and anneals to lr_max/div_final."
+    if lr_max is not None: _check_lr(lr_max)
     if learn.opt is None or reset_opt: learn.create_opt()
     lr_max = np.array(group_values(learn.lr if lr_max is None else lr_max, learn.n_groups), dtype=float)
     scheds = {'lr': combined_cos(pct_start, lr_max / div, lr_max, lr_max / div_final),
@@ -403,6 +506,7 @@ def fit_one_cycle(learn: Learner, n_epoch: int, lr_max: float | slice | None = N
 def fit_flat_cos(learn: Learner, n_epoch: int, lr: float | slice | None = None, div_final: float = 1e5,
                  pct_start: float = 0.75, wd: float | None = None, cbs=None, reset_opt: bool = False) -> None:
     "Fit at a flat `lr` for `pct_start` of training, then anneal it with a cosine."
+    if lr is not None: _check_lr(lr)
     if learn.opt is None or reset_opt: learn.create_opt()
     lr = np.array(group_values(learn.lr if lr is None else lr, learn.n_groups), dtype=float)
     scheduler = ParamScheduler({'lr': combined_cos(pct_start, lr, lr, lr / div_final)})
@@ -423,6 +527,7 @@ class GatherPreds(Callback):
     order, run_train = 55, False
     def __init__(self, with_input: bool = False, with_loss: bool = False):
         self.with_input, self.with_loss = with_input, with_loss
+        self.before_validate()
     def before_validate(self): self.inputs, self.preds, self.targets, self.losses = [], [], [], []
     def after_batch(self):
         learn = self.learn
@@ -450,6 +555,10 @@ def get_preds(learn: Learner, ds_idx: int = 1, dl=None, with_input: bool = False
         with learn.no_logging(), learn.added_cbs(gather): learn._do_epoch_validate(dl=dl)
     finally:
         if with_loss: learn.loss_func.reduction = reduction
+    if not gather.preds:
+        where = 'there is no loader' if dl is None else f'the loader gives no batches ({dl!r})'
+        raise ValueError(f"Nothing to predict: {where}. Pass one with at least one item, e.g. "
+                         "`learn.get_preds(dl=learn.dls.test_dl(items))`.")
     preds = _cat(gather.preds)
     act = act or getattr(learn.loss_func, 'activation', None)
     if act is not None: preds = act(preds)
@@ -462,6 +571,15 @@ def get_preds(learn: Learner, ds_idx: int = 1, dl=None, with_input: bool = False
         res.insert(0, inputs[0] if len(inputs) == 1 else tuple(inputs))
     if with_loss: res.append(_cat(gather.losses))
     return tuple(res)
+
+def _item_batch(learn: Learner, item: Any) -> Any:
+    "What `predict` gives `test_dl`: `[item]`; for tensor data (`from_tensors`), a batch of one in the model's float type."
+    dataset = getattr(getattr(learn.dls, 'valid', None), 'dataset', None)
+    if not (hasattr(dataset, 'tensors') and isinstance(item, (Tensor, np.ndarray))): return [item]
+    x = torch.as_tensor(item)
+    dtype = next((p.dtype for p in learn.model.parameters() if p.is_floating_point()), None)
+    if x.is_floating_point() and dtype is not None: x = x.to(dtype)  # NumPy's float64 for a float32 model
+    return x[None]
 
 # %% ../nbs/10_learner.ipynb #886496e2
 def _augmenting(dataset):
@@ -480,9 +598,32 @@ def tta(learn: Learner, ds_idx: int = 1, dl=None, n: int = 4, beta: float | None
     return ((aug_preds, preds) if beta is None else torch.lerp(aug_preds, preds, beta)), targs
 
 # %% ../nbs/10_learner.ipynb #8139ead1
-def save_model(file: str | Path, model: nn.Module, opt: torch.optim.Optimizer | None, with_opt: bool = True) -> Path:
-    "Save `model`'s weights (and `opt`'s state, with `with_opt`) to `file`, atomically, as plain data."
+def _nonfinite_names(state: dict) -> list[str]:
+    "The names of the floating-point tensors of `state` (a `state_dict`) that hold a NaN or an infinity."
+    floats = {k: v for k, v in state.items() if isinstance(v, Tensor) and v.is_floating_point()}
+    if not floats: return []
+    device = next(iter(floats.values())).device
+    finite = torch.stack([v.isfinite().all().to(device) for v in floats.values()]).tolist()  # one read of the device
+    return [k for k, ok in zip(floats, finite) if not ok]
+
+def _holds_finite_weights(file: Path) -> bool:
+    "Whether `file` is a checkpoint whose weights are all finite: one worth keeping."
+    try: state = safe_load(file, map_location='cpu')
+    except Exception: return False  # unreadable: nothing to keep
+    return isinstance(state, dict) and isinstance(state.get('model'), dict) and not _nonfinite_names(state['model'])
+
+def save_model(file: str | Path, model: nn.Module, opt: torch.optim.Optimizer | None, with_opt: bool = True,
+               force: bool = False) -> Path:
+    "Save `model`'s weights (and `opt`'s state) to `file`, atomically, as plain data; NaNs over finite weights only if `force`."
     state = {'model': model.state_dict()}
+    bad = _nonfinite_names(state['model'])
+    if bad:
+        names = ', '.join(bad[:5]) + (f' and {len(bad) - 5} more' if len(bad) > 5 else '')
+        if not force and _holds_finite_weights(Path(file)):
+            raise ValueError(f"Not saving: the weights hold NaN or infinity ({names}), and {file} holds finite weights "
+                             "that this would overwrite. Go back to good weights (`learn.load`) and train at a lower "
+                             "learning rate, save under another name, or pass `force=True` to overwrite anyway.")
+        warnings.warn(f"Saving weights that hold NaN or infinity ({names}) to {file}.")
     if with_opt and opt is not None: state['opt'] = opt.state_dict()
     return atomic_save(state, file)
 
