@@ -32,13 +32,44 @@ def get_files(path: str | Path, extensions: Sequence[str] | None = None, recurse
         raise FileNotFoundError(f"{path} doesn't exist. Check the path (`untar_data(...)` returns where a data set lives).")
     extensions = {e.lower() for e in extensions} if extensions is not None else None
     keep = lambda f: not f.startswith('.') and (extensions is None or os.path.splitext(f)[1].lower() in extensions)
-    if not recurse: return sorted(path/f for f in os.listdir(path) if (path/f).is_file() and keep(f))
-    res = []
-    for i, (root, dirs, files) in enumerate(os.walk(path, followlinks=followlinks)):
-        dirs[:] = sorted(d for d in dirs if not d.startswith('.') and (i > 0 or not folders or d in folders))
-        root = Path(root)
-        res += [root/f for f in sorted(files) if keep(f)]
-    return res
+    top_real = os.path.join(os.path.realpath(path), '')
+    inside = lambda real: (real + os.sep).startswith(top_real)   # in the tree, so its own path may come later
+    listed, seen, later_dirs, later_files = {}, set(), [], []   # listed: (real folder, name) of a file -> its path here
+
+    def visit(folder: Path, top: bool):
+        st = folder.stat()
+        if (st.st_dev, st.st_ino) in seen: return   # a loop, or another way into a folder already listed
+        seen.add((st.st_dev, st.st_ino))
+        real = os.path.realpath(folder)
+        try: entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError: return   # a folder we may not read is skipped, as os.walk does
+        subfolders = []
+        for e in entries:
+            if e.is_dir():
+                if recurse and not e.name.startswith('.') and (not top or not folders or e.name in folders) \
+                   and (followlinks or not e.is_symlink()):
+                    link_in = e.is_symlink() and inside(os.path.realpath(e.path))
+                    (later_dirs if link_in else subfolders).append(folder/e.name)
+            elif not keep(e.name): continue
+            elif e.is_symlink():   # to a regular file, or to nothing (kept, so that reading it names it)
+                if e.is_file() or not os.path.exists(e.path):
+                    target = os.path.realpath(e.path)
+                    if inside(target): later_files.append((os.path.split(target), folder/e.name))
+                    else: listed.setdefault(os.path.split(target), folder/e.name)
+            elif e.is_file(follow_symlinks=False): listed.setdefault((real, e.name), folder/e.name)
+        for sub in subfolders: visit(sub, False)
+
+    visit(path, True)
+    n = len(listed)
+    while later_dirs: visit(later_dirs.pop(0), False)   # links into the tree last: a file's own path wins
+    for target, f in later_files: listed.setdefault(target, f)
+    files = list(listed.values())
+    return files if len(files) == n else sorted(files, key=lambda f: _walk_order(f, path))
+
+def _walk_order(f: Path, top: Path) -> list:
+    "Where a sorted walk of `top` lists `f`: in each folder its files by name, then its subfolders by name."
+    *dirs, name = f.relative_to(top).parts
+    return [(1, d) for d in dirs] + [(0, name)]
 
 def get_image_files(path: str | Path, recurse: bool = True, folders: Sequence[str] | None = None) -> list[Path]:
     "Image files under `path` (by extension), in subfolders if `recurse` (only `folders` at the top level)."
