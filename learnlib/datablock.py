@@ -355,6 +355,7 @@ class DataBlock:
         for k in range(self.n_inp, len(blocks)):
             block, get = blocks[k], getters[k] or (lambda o: o)
             raw_train, raw_valid = map_items(get, train_items, 'get_y'), map_items(get, valid_items, 'get_y')
+            _check_no_missing(raw_train + raw_valid, train_idx + valid_idx, items, getters[k])
             block.setup(raw_train)
             targets[k] = (_encode(block, raw_train, train_items, 'training'), _encode(block, raw_valid, valid_items, 'validation'))
         target_fns = [_compose(getters[k], blocks[k].encode) for k in range(self.n_inp, len(blocks))]
@@ -449,12 +450,36 @@ def _encode(block, values, items, split: str) -> Tensor | list:
     for i, v in enumerate(values):
         try: out.append(block.encode(v))
         except KeyError as e:
-            raise ValueError(
-                f"The label {e.args[0]!r} of {split} item {short_repr(item_at(items, i))} is not in the vocab {short_repr(block.vocab, 200)}"
-                + (", which is made of the training labels: the model could never learn it. Move items with this label"
-                   " into the training set (another split), or give every label: CategoryBlock(vocab=[...])."
-                   if split == 'validation' else ". Add it to the vocab you gave.")) from None
+            label, vocab = f"The label {e.args[0]!r} of {split} item {short_repr(item_at(items, i))}", short_repr(block.vocab, 200)
+            if getattr(block, 'given_vocab', None) is not None:
+                raise ValueError(f"{label} is not in the vocab you gave, {vocab}. Add it to that vocab, or leave out "
+                                 "the items with this label.") from None
+            if split == 'validation':
+                raise ValueError(f"{label} is not in the vocab {vocab}, which is made of the training labels: the model "
+                                 "could never learn it. Move items with this label into the training set (another "
+                                 "split), or give every label: CategoryBlock(vocab=[...]).") from None
+            raise ValueError(f"{label} is not in the vocab {vocab} made of the training labels, so it is not equal to "
+                             "itself (as NaN is not): give that item a real label, or leave it out.") from None
     return collate([(o,) for o in out])[0] if out else torch.zeros(0)
+
+def _is_missing(v: Any) -> bool:
+    "A label that isn't there: None, NaN (what pandas reads from an empty cell), pandas' NA or NaT."
+    return v is None or type(v).__name__ in ('NAType', 'NaTType') or (isinstance(v, (float, np.floating)) and v != v)
+
+def _check_no_missing(values: list, idx: list, items, get) -> None:
+    "Refuse missing labels (`values[j]` is the label of `items` at position `idx[j]`), naming the rows and the fix."
+    missing = sorted(i for i, v in zip(idx, values) if _is_missing(v))
+    if not missing: return
+    n, s = len(missing), 's' * (len(missing) != 1)
+    if hasattr(items, 'iloc'):
+        col = get.cols[0] if isinstance(get, ColReader) and len(get.cols) == 1 else None
+        col = repr(items.columns[col] if isinstance(col, int) else col) if col is not None else '<the label column>'
+        rows = ', '.join(str(items.index[i]) for i in missing[:20]) + (', ...' if n > 20 else '')
+        raise ValueError(f"{n} row{s} of the DataFrame {'have' if n != 1 else 'has'} no label (an empty cell reads as "
+                         f"NaN): row{s} {rows} (by its index). Fill the label in, or drop those rows before building "
+                         f"the data: df = df.dropna(subset=[{col}]).")
+    raise ValueError(f"get_y gave no label (None or NaN) for {n} item{s}: {short_repr([item_at(items, i) for i in missing])}. "
+                     "Make it return a label for every item, or leave those items out.")
 
 # %% ../nbs/06_datablock.ipynb #1174c0cb
 class ImageDataLoaders:
