@@ -27,7 +27,7 @@ class ImageReadError(ValueError):
 def read_image(fn: str | Path | Image.Image | np.ndarray | Tensor, mode: str = 'RGB') -> Tensor:
     "Read `fn` (a file, PIL image, array or tensor) as a uint8 tensor C×H×W with 3 (`mode='RGB'`) or 1 (`'L'`) channels."
     if isinstance(fn, Tensor): x = fn if fn.ndim == 3 else fn[None]
-    elif isinstance(fn, Image.Image): x = TF.pil_to_tensor(fn.convert(mode))
+    elif isinstance(fn, Image.Image): x = _pil_to_tensor(fn, mode)
     elif isinstance(fn, np.ndarray): x = torch.from_numpy(fn.copy()); x = x.permute(2, 0, 1) if x.ndim == 3 else x[None]
     else: return _read_file(Path(fn), mode)
     if x.shape[0] != (1 if mode == 'L' else 3):  # match the channels the block asks for
@@ -43,10 +43,24 @@ def _read_file(fn: Path, mode: str) -> Tensor:
                          mode=ImageReadMode.GRAY if mode == 'L' else ImageReadMode.RGB)
         return x if x.dtype == torch.uint8 else TF.to_dtype(x, torch.uint8, scale=True)   # 16-bit PNGs: to bytes
     except Exception: pass   # a format torchvision can't decode (or a bad file): ask PIL
-    try: return TF.pil_to_tensor(Image.open(io.BytesIO(data)).convert(mode))
+    try: im = Image.open(io.BytesIO(data)); im.load()
     except Exception as e:
         raise ImageReadError(f"Can't read the image file {fn}: it is corrupt or not an image ({type(e).__name__}). "
                              "Delete it; `verify_images(get_image_files(path))` lists every such file.") from e
+    try: return read_image(im, mode)
+    except ValueError as e: raise ImageReadError(f"Can't read the image file {fn}: {e}") from e
+
+def _is_deep(im: Image.Image) -> bool: return im.mode == 'F' or im.mode.startswith('I;16')   # float, or 16 bits
+
+def _pil_to_tensor(im: Image.Image, mode: str) -> Tensor:
+    "`im` as uint8 C×H×W; 16-bit and float images scaled as torchvision scales a 16-bit PNG (PIL's `convert` clips them)."
+    if not _is_deep(im): return TF.pil_to_tensor(im.convert(mode))
+    a = np.asarray(im)
+    if im.mode == 'F' and not (a.min() >= 0 and a.max() <= 1):   # NaN fails this too
+        raise ValueError(f"A float image (PIL mode F) must have values in [0, 1], as torchvision reads floats; this one "
+                         f"has values from {a.min()} to {a.max()}. Scale it first (divide by 255 if it is 0-255).")
+    x = torch.from_numpy(a.astype(np.float32 if im.mode == 'F' else np.uint16))   # a copy, in this machine's byte order
+    return TF.to_dtype(x[None], torch.uint8, scale=True)   # 16 bits: the top 8; floats: times 255
 
 _JPEG_FRAMES = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}   # SOF markers
 
@@ -104,6 +118,7 @@ class PILImage(Image.Image):
             except Exception as e: raise ImageReadError(f"Can't open the image file {fn}: {e}") from e
         elif isinstance(fn, Image.Image): im = fn
         else: im = TF.to_pil_image(read_image(fn, cls._mode))
+        if _is_deep(im): im = TF.to_pil_image(read_image(im, cls._mode))   # scaled to 8 bits, not clipped
         im = im.convert(cls._mode)
         im.__class__ = cls   # same object, with this class's methods
         return im
