@@ -127,16 +127,29 @@ def _fetch(remote: Remote, archive: Path, force: bool = False) -> Path:
     "The verified file for `remote` in `archive`, fetched if it is not there (or if `force`)."
     dest = archive/remote.fname
     with _locked(archive/f'.{remote.fname}.lock'):
+        moved = ''   # what happened to a cached copy that failed its checksum
         if dest.exists() and not force:
             try: check_file(dest, remote.checksum); return dest
-            except ChecksumError: dest.unlink()
+            except ChecksumError: moved = _move_aside(dest, remote.checksum)
         _remove_stale(archive, remote.fname)
         with tempfile.TemporaryDirectory(dir=archive, prefix=f'.tmp-{remote.fname}-') as tmp:
-            print(f'Fetching {remote} …', flush=True)
-            got = FETCHERS[remote.how](remote, Path(tmp))
-            check_file(got, remote.checksum, remote.fname)  # a bad file leaves with the temporary folder
+            print(f'{moved}Fetching {remote} …', flush=True)
+            try:
+                got = FETCHERS[remote.how](remote, Path(tmp))
+                check_file(got, remote.checksum, remote.fname)  # a bad file leaves with the temporary folder
+            except Exception as e:
+                if moved: raise ChecksumError(f'{moved}Fetching it again failed: {type(e).__name__}: {e}') from e
+                raise
             os.replace(got, dest)
     return dest
+
+def _move_aside(path: Path, checksum: str) -> str:
+    "Move a cached file that fails `checksum` to `<name>.corrupt`; a sentence that says what was wrong and what was done."
+    algo, expected = checksum.split(':')
+    aside = path.with_name(f'{path.name}.corrupt')
+    os.replace(path, aside)
+    return (f'The cached {path} failed its checksum: expected {algo} {expected}, got {file_hash(aside, algo)}. '
+            f'It was moved aside to {aside} (look at it or delete it). ')
 
 # %% ../nbs/01_datasets.ipynb #9fc882e4
 class FetchError(RuntimeError): "No source of a data set or file worked."
