@@ -32,13 +32,44 @@ def get_files(path: str | Path, extensions: Sequence[str] | None = None, recurse
         raise FileNotFoundError(f"{path} doesn't exist. Check the path (`untar_data(...)` returns where a data set lives).")
     extensions = {e.lower() for e in extensions} if extensions is not None else None
     keep = lambda f: not f.startswith('.') and (extensions is None or os.path.splitext(f)[1].lower() in extensions)
-    if not recurse: return sorted(path/f for f in os.listdir(path) if (path/f).is_file() and keep(f))
-    res = []
-    for i, (root, dirs, files) in enumerate(os.walk(path, followlinks=followlinks)):
-        dirs[:] = sorted(d for d in dirs if not d.startswith('.') and (i > 0 or not folders or d in folders))
-        root = Path(root)
-        res += [root/f for f in sorted(files) if keep(f)]
-    return res
+    top_real = os.path.join(os.path.realpath(path), '')
+    inside = lambda real: (real + os.sep).startswith(top_real)   # in the tree, so its own path may come later
+    listed, seen, later_dirs, later_files = {}, set(), [], []   # listed: (real folder, name) of a file -> its path here
+
+    def visit(folder: Path, top: bool):
+        st = folder.stat()
+        if (st.st_dev, st.st_ino) in seen: return   # a loop, or another way into a folder already listed
+        seen.add((st.st_dev, st.st_ino))
+        real = os.path.realpath(folder)
+        try: entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError: return   # a folder we may not read is skipped, as os.walk does
+        subfolders = []
+        for e in entries:
+            if e.is_dir():
+                if recurse and not e.name.startswith('.') and (not top or not folders or e.name in folders) \
+                   and (followlinks or not e.is_symlink()):
+                    link_in = e.is_symlink() and inside(os.path.realpath(e.path))
+                    (later_dirs if link_in else subfolders).append(folder/e.name)
+            elif not keep(e.name): continue
+            elif e.is_symlink():   # to a regular file, or to nothing (kept, so that reading it names it)
+                if e.is_file() or not os.path.exists(e.path):
+                    target = os.path.realpath(e.path)
+                    if inside(target): later_files.append((os.path.split(target), folder/e.name))
+                    else: listed.setdefault(os.path.split(target), folder/e.name)
+            elif e.is_file(follow_symlinks=False): listed.setdefault((real, e.name), folder/e.name)
+        for sub in subfolders: visit(sub, False)
+
+    visit(path, True)
+    n = len(listed)
+    while later_dirs: visit(later_dirs.pop(0), False)   # links into the tree last: a file's own path wins
+    for target, f in later_files: listed.setdefault(target, f)
+    files = list(listed.values())
+    return files if len(files) == n else sorted(files, key=lambda f: _walk_order(f, path))
+
+def _walk_order(f: Path, top: Path) -> list:
+    "Where a sorted walk of `top` lists `f`: in each folder its files by name, then its subfolders by name."
+    *dirs, name = f.relative_to(top).parts
+    return [(1, d) for d in dirs] + [(0, name)]
 
 def get_image_files(path: str | Path, recurse: bool = True, folders: Sequence[str] | None = None) -> list[Path]:
     "Image files under `path` (by extension), in subfolders if `recurse` (only `folders` at the top level)."
@@ -324,6 +355,7 @@ class DataBlock:
         for k in range(self.n_inp, len(blocks)):
             block, get = blocks[k], getters[k] or (lambda o: o)
             raw_train, raw_valid = map_items(get, train_items, 'get_y'), map_items(get, valid_items, 'get_y')
+            _check_no_missing(raw_train + raw_valid, train_idx + valid_idx, items, getters[k])
             block.setup(raw_train)
             targets[k] = (_encode(block, raw_train, train_items, 'training'), _encode(block, raw_valid, valid_items, 'validation'))
         target_fns = [_compose(getters[k], blocks[k].encode) for k in range(self.n_inp, len(blocks))]
@@ -418,12 +450,36 @@ def _encode(block, values, items, split: str) -> Tensor | list:
     for i, v in enumerate(values):
         try: out.append(block.encode(v))
         except KeyError as e:
-            raise ValueError(
-                f"The label {e.args[0]!r} of {split} item {short_repr(item_at(items, i))} is not in the vocab {short_repr(block.vocab, 200)}"
-                + (", which is made of the training labels: the model could never learn it. Move items with this label"
-                   " into the training set (another split), or give every label: CategoryBlock(vocab=[...])."
-                   if split == 'validation' else ". Add it to the vocab you gave.")) from None
+            label, vocab = f"The label {e.args[0]!r} of {split} item {short_repr(item_at(items, i))}", short_repr(block.vocab, 200)
+            if getattr(block, 'given_vocab', None) is not None:
+                raise ValueError(f"{label} is not in the vocab you gave, {vocab}. Add it to that vocab, or leave out "
+                                 "the items with this label.") from None
+            if split == 'validation':
+                raise ValueError(f"{label} is not in the vocab {vocab}, which is made of the training labels: the model "
+                                 "could never learn it. Move items with this label into the training set (another "
+                                 "split), or give every label: CategoryBlock(vocab=[...]).") from None
+            raise ValueError(f"{label} is not in the vocab {vocab} made of the training labels, so it is not equal to "
+                             "itself (as NaN is not): give that item a real label, or leave it out.") from None
     return collate([(o,) for o in out])[0] if out else torch.zeros(0)
+
+def _is_missing(v: Any) -> bool:
+    "A label that isn't there: None, NaN (what pandas reads from an empty cell), pandas' NA or NaT."
+    return v is None or type(v).__name__ in ('NAType', 'NaTType') or (isinstance(v, (float, np.floating)) and v != v)
+
+def _check_no_missing(values: list, idx: list, items, get) -> None:
+    "Refuse missing labels (`values[j]` is the label of `items` at position `idx[j]`), naming the rows and the fix."
+    missing = sorted(i for i, v in zip(idx, values) if _is_missing(v))
+    if not missing: return
+    n, s = len(missing), 's' * (len(missing) != 1)
+    if hasattr(items, 'iloc'):
+        col = get.cols[0] if isinstance(get, ColReader) and len(get.cols) == 1 else None
+        col = repr(items.columns[col] if isinstance(col, int) else col) if col is not None else '<the label column>'
+        rows = ', '.join(str(items.index[i]) for i in missing[:20]) + (', ...' if n > 20 else '')
+        raise ValueError(f"{n} row{s} of the DataFrame {'have' if n != 1 else 'has'} no label (an empty cell reads as "
+                         f"NaN): row{s} {rows} (by its index). Fill the label in, or drop those rows before building "
+                         f"the data: df = df.dropna(subset=[{col}]).")
+    raise ValueError(f"get_y gave no label (None or NaN) for {n} item{s}: {short_repr([item_at(items, i) for i in missing])}. "
+                     "Make it return a label for every item, or leave those items out.")
 
 # %% ../nbs/06_datablock.ipynb #1174c0cb
 class ImageDataLoaders:

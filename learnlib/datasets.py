@@ -127,16 +127,29 @@ def _fetch(remote: Remote, archive: Path, force: bool = False) -> Path:
     "The verified file for `remote` in `archive`, fetched if it is not there (or if `force`)."
     dest = archive/remote.fname
     with _locked(archive/f'.{remote.fname}.lock'):
+        moved = ''   # what happened to a cached copy that failed its checksum
         if dest.exists() and not force:
             try: check_file(dest, remote.checksum); return dest
-            except ChecksumError: dest.unlink()
+            except ChecksumError: moved = _move_aside(dest, remote.checksum)
         _remove_stale(archive, remote.fname)
         with tempfile.TemporaryDirectory(dir=archive, prefix=f'.tmp-{remote.fname}-') as tmp:
-            print(f'Fetching {remote} …', flush=True)
-            got = FETCHERS[remote.how](remote, Path(tmp))
-            check_file(got, remote.checksum, remote.fname)  # a bad file leaves with the temporary folder
+            print(f'{moved}Fetching {remote} …', flush=True)
+            try:
+                got = FETCHERS[remote.how](remote, Path(tmp))
+                check_file(got, remote.checksum, remote.fname)  # a bad file leaves with the temporary folder
+            except Exception as e:
+                if moved: raise ChecksumError(f'{moved}Fetching it again failed: {type(e).__name__}: {e}') from e
+                raise
             os.replace(got, dest)
     return dest
+
+def _move_aside(path: Path, checksum: str) -> str:
+    "Move a cached file that fails `checksum` to `<name>.corrupt`; a sentence that says what was wrong and what was done."
+    algo, expected = checksum.split(':')
+    aside = path.with_name(f'{path.name}.corrupt')
+    os.replace(path, aside)
+    return (f'The cached {path} failed its checksum: expected {algo} {expected}, got {file_hash(aside, algo)}. '
+            f'It was moved aside to {aside} (look at it or delete it). ')
 
 # %% ../nbs/01_datasets.ipynb #9fc882e4
 class FetchError(RuntimeError): "No source of a data set or file worked."
@@ -144,7 +157,7 @@ class FetchError(RuntimeError): "No source of a data set or file worked."
 def _install(dest: Path, sources: tuple[Source, ...], archive: Path, build: Callable, force: bool = False) -> Path:
     "Make `dest` from the first working source: fetch its files, `build(source, files, out)`, rename `out` to `dest`."
     if dest.exists() and not force: return dest  # complete by construction: it only ever appears by a rename
-    dest.parent.mkdir(parents=True, exist_ok=True); archive.mkdir(parents=True, exist_ok=True)
+    _make_folders(dest.parent, archive)
     with _locked(dest.with_name(f'.{dest.name}.lock')):
         if dest.exists() and not force: return dest  # another process built it while we waited for the lock
         _remove_stale(dest.parent, dest.name)
@@ -160,6 +173,22 @@ def _install(dest: Path, sources: tuple[Source, ...], archive: Path, build: Call
                 return dest
             except Exception as e: errors.append(f'{source}: {type(e).__name__}: {e}')
         raise FetchError(_failure_message(dest.name, sources, errors, archive))
+
+def _make_folders(*folders: Path) -> None:
+    "Create `folders` to write in; if one can't be, an error that names it, why, and the fix."
+    for folder in folders:
+        try: folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e: raise type(e)(_folder_problem(folder, e.strerror.lower())) from e
+        if not os.access(folder, os.W_OK | os.X_OK): raise PermissionError(_folder_problem(folder, 'it is read-only'))
+
+def _folder_problem(folder: Path, why: str) -> str:
+    in_the_way = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if in_the_way: why = f'{in_the_way} is a file, not a folder'
+    home = learnlib_home()
+    if folder != home and home not in folder.parents: return f"Can't write to {folder}: {why}. Use a folder you can write to."
+    setting = f"LEARNLIB_HOME={os.environ['LEARNLIB_HOME']}" if os.environ.get('LEARNLIB_HOME') else f'LEARNLIB_HOME is not set: {home}'
+    return (f"Can't write learnlib's data to {folder}: {why} ({setting}). Set LEARNLIB_HOME to a folder you can write "
+            f"to (e.g. `export LEARNLIB_HOME=$HOME/learnlib-data`), or {f'move {in_the_way} away' if in_the_way else f'make {home} writable'}.")
 
 def _failure_message(name: str, sources, errors: list[str], archive: Path) -> str:
     if not sources: return f'Could not get {name}: learnlib knows no source for it.'

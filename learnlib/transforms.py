@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_transforms.ipynb #b4f72950
 from __future__ import annotations
-import io, math
+import io, math, struct, warnings
 from pathlib import Path
 from typing import Sequence
 import numpy as np, torch, torch.nn.functional as F
@@ -27,7 +27,7 @@ class ImageReadError(ValueError):
 def read_image(fn: str | Path | Image.Image | np.ndarray | Tensor, mode: str = 'RGB') -> Tensor:
     "Read `fn` (a file, PIL image, array or tensor) as a uint8 tensor C×H×W with 3 (`mode='RGB'`) or 1 (`'L'`) channels."
     if isinstance(fn, Tensor): x = fn if fn.ndim == 3 else fn[None]
-    elif isinstance(fn, Image.Image): x = TF.pil_to_tensor(fn.convert(mode))
+    elif isinstance(fn, Image.Image): x = _pil_to_tensor(fn, mode)
     elif isinstance(fn, np.ndarray): x = torch.from_numpy(fn.copy()); x = x.permute(2, 0, 1) if x.ndim == 3 else x[None]
     else: return _read_file(Path(fn), mode)
     if x.shape[0] != (1 if mode == 'L' else 3):  # match the channels the block asks for
@@ -37,15 +37,65 @@ def read_image(fn: str | Path | Image.Image | np.ndarray | Tensor, mode: str = '
 def _read_file(fn: Path, mode: str) -> Tensor:
     try: data = fn.read_bytes()
     except OSError as e: raise ImageReadError(f"Can't read the image file {fn}: {e}") from e
+    _check_pixels(fn, data)
     try:
         x = decode_image(torch.frombuffer(bytearray(data), dtype=torch.uint8),
                          mode=ImageReadMode.GRAY if mode == 'L' else ImageReadMode.RGB)
         return x if x.dtype == torch.uint8 else TF.to_dtype(x, torch.uint8, scale=True)   # 16-bit PNGs: to bytes
     except Exception: pass   # a format torchvision can't decode (or a bad file): ask PIL
-    try: return TF.pil_to_tensor(Image.open(io.BytesIO(data)).convert(mode))
+    try: im = Image.open(io.BytesIO(data)); im.load()
     except Exception as e:
         raise ImageReadError(f"Can't read the image file {fn}: it is corrupt or not an image ({type(e).__name__}). "
                              "Delete it; `verify_images(get_image_files(path))` lists every such file.") from e
+    try: return read_image(im, mode)
+    except ValueError as e: raise ImageReadError(f"Can't read the image file {fn}: {e}") from e
+
+def _is_deep(im: Image.Image) -> bool: return im.mode == 'F' or im.mode.startswith('I;16')   # float, or 16 bits
+
+def _pil_to_tensor(im: Image.Image, mode: str) -> Tensor:
+    "`im` as uint8 C×H×W; 16-bit and float images scaled as torchvision scales a 16-bit PNG (PIL's `convert` clips them)."
+    if not _is_deep(im): return TF.pil_to_tensor(im.convert(mode))
+    a = np.asarray(im)
+    if im.mode == 'F' and not (a.min() >= 0 and a.max() <= 1):   # NaN fails this too
+        raise ValueError(f"A float image (PIL mode F) must have values in [0, 1], as torchvision reads floats; this one "
+                         f"has values from {a.min()} to {a.max()}. Scale it first (divide by 255 if it is 0-255).")
+    x = torch.from_numpy(a.astype(np.float32 if im.mode == 'F' else np.uint16))   # a copy, in this machine's byte order
+    return TF.to_dtype(x[None], torch.uint8, scale=True)   # 16 bits: the top 8; floats: times 255
+
+_JPEG_FRAMES = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}   # SOF markers
+
+def _header_size(data: bytes) -> tuple[int, int] | None:
+    "(width, height) from an image file's header, nothing decoded: PNG and JPEG read here, other formats by PIL."
+    if data[:8] == b'\x89PNG\r\n\x1a\n' and data[12:16] == b'IHDR': return struct.unpack('>II', data[16:24])
+    if data[:2] == b'\xff\xd8':   # JPEG: hop from segment to segment up to the frame header
+        i = 2
+        while i + 9 <= len(data) and data[i] == 0xFF:
+            if data[i + 1] in _JPEG_FRAMES: h, w = struct.unpack('>HH', data[i + 5:i + 9]); return w, h
+            i += 1 if data[i + 1] == 0xFF else 2 + int.from_bytes(data[i + 2:i + 4], 'big')   # 0xFF: a fill byte
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', Image.DecompressionBombWarning)   # _check_pixels warns, once
+        with Image.open(io.BytesIO(data)) as im: return im.size   # PIL reads only the header here
+
+def _check_pixels(fn: Path, data: bytes) -> None:
+    "PIL's decompression-bomb rule, before decoding: a warning above `Image.MAX_IMAGE_PIXELS`, an error above twice it."
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is None: return
+    try: size = _header_size(data)
+    except Image.DecompressionBombError as e: raise ImageReadError(_too_many_pixels(fn, str(e).rstrip('.'))) from None
+    except Exception: return   # no header we can read: the decoders below judge the file
+    if size is None: return
+    pixels = size[0] * size[1]
+    what = f"{size[0]}×{size[1]} = {pixels:,} pixels"
+    if pixels > 2 * limit: raise ImageReadError(_too_many_pixels(fn, f"{what}, more than twice PIL's limit of {limit:,}"))
+    if pixels > limit:
+        warnings.warn(f"{fn}: {what}, more than PIL's limit of {limit:,} (Image.MAX_IMAGE_PIXELS): it could be a decompression "
+                      "bomb. Read anyway, as PIL does up to twice the limit.", Image.DecompressionBombWarning)
+
+def _too_many_pixels(fn: Path, what: str) -> str:
+    return (f"Refusing to decode the image file {fn} ({what}): it could be a decompression bomb, a small file that "
+            "unpacks into a huge image. If you trust it, raise the limit: `PIL.Image.MAX_IMAGE_PIXELS = <pixels>` "
+            "(None: no limit).")
 
 def verify_images(fns: Sequence) -> list[Path]:
     "The files among `fns` that can't be read as images."
@@ -64,9 +114,11 @@ class PILImage(Image.Image):
         "Open `fn` (file, PIL image, array, or tensor C×H×W) as an image of this class."
         if isinstance(fn, (str, Path)):
             try: im = Image.open(fn); im.load()
+            except Image.DecompressionBombError as e: raise ImageReadError(_too_many_pixels(fn, str(e).rstrip('.'))) from None
             except Exception as e: raise ImageReadError(f"Can't open the image file {fn}: {e}") from e
         elif isinstance(fn, Image.Image): im = fn
         else: im = TF.to_pil_image(read_image(fn, cls._mode))
+        if _is_deep(im): im = TF.to_pil_image(read_image(im, cls._mode))   # scaled to 8 bits, not clipped
         im = im.convert(cls._mode)
         im.__class__ = cls   # same object, with this class's methods
         return im
