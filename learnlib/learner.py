@@ -430,14 +430,14 @@ class NaNGuard:
         self.tensors = list(learn.model.state_dict().values())  # the model's own weights and buffers (not copies)
         self.floats = [t for t in self.tensors if t.is_floating_point()]
         device = self.floats[0].device if self.floats else torch.device('cpu')
-        self.every = every or (1 if device.type == 'cpu' else 16)
+        self.every = every or 16
         self.saved = [t.detach().clone() for t in self.tensors]
 
     def after_batch(self):
         "Note this batch's loss (a tensor: no wait for the device); check every `every` batches."
         learn = self.learn
         if learn.loss is None: return
-        self.pending.append((learn.loss.detach().float().mean(), learn.epoch, learn.iter))
+        self.pending.append((learn.loss, learn.epoch, learn.iter))   # already detached; made one number at the check
         if len(self.pending) >= self.every: self.check()
 
     def check(self):
@@ -446,7 +446,8 @@ class NaNGuard:
         pending, self.pending = self.pending, []
         # a sum is NaN or infinite when any element is: far cheaper than `isfinite().all()` on every weight
         weights_sum = [torch.stack([t.sum().float() for t in self.floats]).sum()] if self.floats else []
-        values = torch.stack([loss for loss, _, _ in pending] + weights_sum).tolist()
+        losses = [loss if loss.ndim == 0 else loss.float().mean() for loss, _, _ in pending]
+        values = torch.stack([loss.float() for loss in losses] + weights_sum).tolist()
         bad = [i for i, v in enumerate(values[:len(pending)]) if not math.isfinite(v)]
         if not bad:
             if math.isfinite(values[-1]):  # the weights too: the new fallback
