@@ -136,7 +136,8 @@ def _start_filling(fills: list[tuple[CachedDataset, Tensor]], n_workers: int):
     jobs = [(k, chunk) for k, (_, order) in enumerate(fills) for chunk in order.split(_FILL_CHUNK)]
     loader = torch.utils.data.DataLoader(_FillJobs(parts), sampler=jobs, batch_size=None, num_workers=n_workers,
                                          collate_fn=_no_collate, prefetch_factor=math.ceil(len(jobs) / n_workers),
-                                         multiprocessing_context='fork' if _can_fork() else None)
+                                         multiprocessing_context='fork' if _can_fork() else None,
+                                         generator=torch.Generator())   # its workers' seeds: not from the global RNG
     return start_workers(loader)   # all jobs queued at once: the worker never waits for the loop
 
 def fill_while_training(dataset: CachedDataset, batches: list[Tensor], num_workers: int = 0, auto_workers: bool = False):

@@ -116,8 +116,8 @@ class ColReader:
 def RandomSplitter(valid_pct: float = 0.2, seed: int | None = None) -> Callable:
     "Put a random `valid_pct` of the items in validation (same draw as fastai for the same `seed`)."
     def _split(items):
-        if seed is not None: torch.manual_seed(seed)
-        idxs = torch.randperm(len(items)).tolist()
+        gen = torch.Generator().manual_seed(seed) if seed is not None else None   # the global RNG is left alone
+        idxs = torch.randperm(len(items), generator=gen).tolist()
         cut = int(valid_pct * len(items))
         return idxs[cut:], idxs[:cut]
     return _split
