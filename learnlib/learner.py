@@ -19,8 +19,8 @@ from .lr_find import lr_find, valley
 
 # %% auto #0
 __all__ = ['norm_types', 'Adam', 'SGD', 'trainable_params', 'norm_bias_params', 'group_values', 'accuracy', 'error_rate',
-           'top_k_accuracy', 'Recorder', 'Learner', 'NaNGuard', 'freeze_to', 'fit_one_cycle', 'fit_flat_cos',
-           'fine_tune', 'GatherPreds', 'get_preds', 'tta', 'save_model', 'load_model', 'learner_state']
+           'top_k_accuracy', 'Recorder', 'DataChecks', 'Learner', 'NaNGuard', 'freeze_to', 'fit_one_cycle',
+           'fit_flat_cos', 'fine_tune', 'GatherPreds', 'get_preds', 'tta', 'save_model', 'load_model', 'learner_state']
 
 # %% ../nbs/10_learner.ipynb #189dd0cb
 def Adam(params, lr: float = 1e-3, mom: float = 0.9, sqr_mom: float = 0.99, eps: float = 1e-5,
@@ -155,6 +155,73 @@ class Recorder(Callback):
             ax.plot(hps[key])
             ax.set_ylabel(key)
 
+# %% ../nbs/10_learner.ipynb #7d1c0a02
+def _first_layer_check(x: Tensor):
+    "A forward pre-hook that raises if the first `Conv2d`/`Linear` called can't take input `x`."
+    def hook(module, args):
+        inp = args[0] if args else None
+        if not isinstance(inp, Tensor) or inp.shape[:1] != x.shape[:1] or inp.numel() != x.numel(): return  # not the batch
+        if isinstance(module, nn.Conv2d) and inp.ndim == 4 and inp.shape[1] != module.in_channels:
+            n = inp.shape[1]
+            raise ValueError(f"The inputs have {n} channel{'s' * (n != 1)} (a batch of shape {tuple(inp.shape)}), but the "
+                             f"model's first layer takes {module.in_channels}: {module}. Build the model for {n} "
+                             f"(`n_in={n}`, as in `vision_learner(dls, arch, n_in={n})`), or give the images "
+                             f"{module.in_channels} channels.")
+        if isinstance(module, nn.Linear) and inp.shape[-1] != module.in_features:
+            n = inp.shape[-1]
+            raise ValueError(f"The model's first layer gets {n} numbers per item (a batch of shape {tuple(inp.shape)}), but "
+                             f"it takes {module.in_features}: {module}. Make it `nn.Linear({n}, ...)`, or reshape the "
+                             "inputs (an `nn.Flatten()` first, for images).")
+    return hook
+
+def _check_outputs(pred: Tensor, y: Tensor, c: int | None, vocab=None) -> None:
+    "Raise if prediction `pred` can't be paired with targets `y` (classes when `y` is integer) or `c` classes."
+    if y.is_floating_point():
+        if pred.numel() != y.numel():
+            per = y[0].numel() if y.ndim else 1
+            raise ValueError(f"The model gives {tuple(pred.shape)} for a batch, but its targets are {tuple(y.shape)}: the loss "
+                             f"can't pair them item by item. Give the model's last layer {per} output{'s' * (per != 1)} "
+                             f"per item (`nn.Linear(..., {per})`, or `n_out={per}`).")
+        return
+    if pred.ndim != y.ndim + 1: return   # not one score per class per target
+    n_out = pred.shape[1]
+    names = f" ({', '.join(map(str, list(vocab)[:5]))}{', …' if len(vocab) > 5 else ''})" if vocab is not None else ''
+    if c is not None and n_out != c:
+        raise ValueError(f"The model gives {n_out} outputs per item, but the data has {c} classes{names}: each class needs "
+                         f"one output. Make its last layer give {c} (`nn.Linear(..., {c})`; `vision_learner` and "
+                         f"`n_out=dls.c` do it).")
+    lo, hi = int(y.min()), int(y.max())
+    if lo < 0 or hi >= n_out:
+        bad = hi if hi >= n_out else lo
+        raise ValueError(f"A target is {bad}, but the model gives {n_out} outputs, for classes 0 to {n_out - 1}{names}: "
+                         "every target must be the index of its class in the vocab. Check the labels (a class missing "
+                         "from the vocab?), or give the model one output per class.")
+
+class DataChecks(Callback):
+    "Check the first training batch of each fit against the model (see above); `learn.remove_cb(DataChecks)` to skip."
+    order, pending, hooks = -30, False, ()
+    def before_fit(self): self.pending = True
+    def before_batch(self):
+        if not (self.pending and self.learn.training and self.learn.xb): return
+        x, self.hooks = self.learn.xb[0], []
+        if not isinstance(x, Tensor) or x.ndim < 2: return
+        layers = [m for m in self.learn.model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+        def first_called(module, args):   # the first of them to run checks the batch; then every hook goes
+            for h in self.hooks: h.remove()
+            _first_layer_check(x)(module, args)
+        self.hooks = [m.register_forward_pre_hook(first_called) for m in layers]
+    def after_pred(self):
+        if not (self.pending and self.learn.training): return
+        self.pending = False
+        for h in self.hooks: h.remove()
+        pred, yb, dls = self.learn.pred, self.learn.yb, self.learn.dls
+        if not (isinstance(pred, Tensor) and yb and isinstance(yb[0], Tensor)): return
+        if getattr(dls, 'c', 0) is None and not yb[0].is_floating_point() and pred.ndim == yb[0].ndim + 1:
+            dls.c = pred.shape[1]   # the data didn't say: the model does
+        _check_outputs(pred, yb[0], getattr(dls, 'c', None), getattr(dls, 'vocab', None))
+    def after_fit(self):
+        for h in self.hooks: h.remove()   # a fit stopped before its first prediction
+
 # %% ../nbs/10_learner.ipynb #79c95c0f
 _PHASE_EVENTS = {p: (f'before_{p}', f'after_cancel_{p}', f'after_{p}') for p in PHASES}
 
@@ -194,7 +261,7 @@ class Learner(CallbackHost):
         self.train_iter, self.pct_train, self._stop_requested = 0, 0., False
         self.dl, self.xb, self.yb, self.pred, self.loss, self.loss_grad = None, (), (), None, None, None
         self._to_device()
-        self.add_cbs([Recorder(), ProgressCallback()] + as_list(cbs))
+        self.add_cbs([DataChecks(), Recorder(), ProgressCallback()] + as_list(cbs))
 
     def _to_device(self):
         device = getattr(self.dls, 'device', None)
