@@ -14,7 +14,7 @@ from .losses import CrossEntropyLossFlat, MSELossFlat
 # %% auto #0
 __all__ = ['CollateError', 'collate', 'collate_slot', 'Stateful', 'ItemTransform', 'Pipeline', 'map_items', 'ItemDataset',
            'TensorDataset', 'BatchTransform', 'apply_tfm', 'sort_tfms', 'fetch_batch', 'start_workers', 'DataLoader',
-           'show_image', 'get_grid', 'show_images', 'DataLoaders']
+           'show_image', 'get_grid', 'show_images', 'TorchLoader', 'DataLoaders']
 
 # %% ../nbs/03_data.ipynb #cf8f6d31
 class CollateError(RuntimeError):
@@ -282,11 +282,17 @@ class DataLoader:
                                          + (", drop_last=True" if self.drop_last else "") + ". Use a smaller `bs`.")
         return self.after(fetch_batch(self.dataset, batches[0]))
 
+    def n_items(self) -> int: return len(self.dataset)
+
     def setup_tfms(self):
         "Show transforms that learn from the data (`Normalize()` without stats) one random batch, without augmentation."
         if not any(getattr(t, 'needs_setup', False) for t in self.after_batch): return
         idxs = torch.randperm(len(self.dataset), generator=torch.Generator().manual_seed(0))[:self.bs]
-        b = list(to_device(tuple(fetch_batch(self.dataset, idxs)), self.device))
+        self._setup_on(fetch_batch(self.dataset, idxs))
+
+    def _setup_on(self, b: tuple):
+        "Set up the transforms that need it on collated batch `b`, each seeing what the ones before it made."
+        b = list(to_device(tuple(b), self.device))
         for tfm in self.after_batch:
             if getattr(tfm, 'needs_setup', False): tfm.setup(b[self.tfm_slots[0]])
             for i in self.tfm_slots: b[i] = apply_tfm(tfm, b[i], 1)
@@ -378,25 +384,83 @@ def show_images(ims: Sequence, nrows: int | None = None, ncols: int | None = Non
         show_image(im, ax=ax, title=titles[j] if titles else None,
                    title_color=title_colors[j] if title_colors else None, **kwargs)
 
+# %% ../nbs/03_data.ipynb #8b2e0c02
+def _is_image_batch(x) -> bool:
+    "A batch of images: N×C×H×W with 1 or 3 channels, or N×H×W."
+    return isinstance(x, Tensor) and (x.ndim == 3 or (x.ndim == 4 and x.shape[1] in (1, 3)))
+
+class TorchLoader(DataLoader):
+    "A PyTorch `DataLoader` (or any iterable of batches with a `len`), its batches moved to `device` and through `after_batch`."
+    def __init__(self, loader, device: torch.device | str | None = None, after_batch: Sequence | None = None, n_inp: int = 1):
+        if isinstance(loader, (Tensor, np.ndarray, torch.utils.data.Dataset)) or not (hasattr(loader, '__iter__') and hasattr(loader, '__len__')):
+            raise TypeError(f"DataLoaders takes loaders: learnlib or PyTorch `DataLoader`s, or anything that gives (x, y) "
+                            f"batches when iterated and has a len(); not a {type(loader).__module__}.{type(loader).__name__}. "
+                            "For a dataset (or tensors), make one with `DataLoader(dataset, bs=64, shuffle=True)`.")
+        self.loader, self._n_inp = loader, n_inp
+        sampler = getattr(loader, 'sampler', None)
+        super().__init__(getattr(loader, 'dataset', None), bs=getattr(loader, 'batch_size', None) or 0,
+                         shuffle=isinstance(sampler, torch.utils.data.RandomSampler), drop_last=getattr(loader, 'drop_last', False),
+                         after_batch=after_batch, device=device, num_workers=0)
+
+    @property
+    def n_inp(self) -> int: return self._n_inp
+    def __len__(self) -> int: return len(self.loader)
+    def __iter__(self):
+        for b in self.loader: yield self.after(b)
+    def n_items(self) -> int: return len(self.dataset) if hasattr(self.dataset, '__len__') else len(self)
+    def batch_idxs(self): raise TypeError("A PyTorch loader makes its own batches: iterate it.")
+    def _first_batch(self) -> tuple:
+        for b in self.loader: return b
+        raise ValueError(f"This loader gives no batches: {self.loader!r}.")
+    def one_batch(self) -> tuple: return self.after(self._first_batch())
+
+    def decode(self, b: tuple) -> tuple:
+        b = super().decode(b)
+        if not _is_image_batch(b[0]):
+            raise TypeError(f"Can't show this batch: its inputs, of shape {tuple(b[0].shape)}, are not images, and a PyTorch "
+                            "loader doesn't say how to show them. Look at the numbers (`dls.one_batch()`), or build the "
+                            "loaders with a `DataBlock`, whose blocks know how to show what they load.")
+        return b
+
+    def show_batch(self, b: tuple | None = None, max_n: int = 9, unique: bool = False, **kwargs) -> None:
+        if unique: raise TypeError("`unique=True` needs an item's index, and a PyTorch loader only gives batches.")
+        super().show_batch(b, max_n=max_n, **kwargs)
+
+    def new(self, dataset=None, **kwargs) -> TorchLoader:
+        "The same PyTorch loader unshuffled, with every item (`shuffle=False, drop_last=False`), for predictions."
+        loader, wanted = self.loader, {k: v for k, v in kwargs.items() if k not in ('device', 'after_batch')}
+        simple = dataset is None and set(wanted) <= {'shuffle', 'drop_last'} and not any(wanted.values())
+        if not (simple and isinstance(loader, torch.utils.data.DataLoader) and loader.batch_size is not None
+                and not isinstance(loader.dataset, torch.utils.data.IterableDataset)):
+            asked = ', '.join(f'{k}={v!r}' for k, v in wanted.items()) + (', another dataset' if dataset is not None else '')
+            raise TypeError(f"Can't make a new loader ({asked}) from a {type(loader).__name__}: learnlib only knows how it "
+                            "iterates. Make the loader you want and pass it (e.g. `learn.get_preds(dl=TorchLoader(my_dl))`).")
+        plain = torch.utils.data.DataLoader(loader.dataset, batch_size=loader.batch_size, shuffle=False, drop_last=False,
+                                            num_workers=loader.num_workers, collate_fn=loader.collate_fn,
+                                            pin_memory=loader.pin_memory)
+        return TorchLoader(plain, kwargs.get('device', self.device), kwargs.get('after_batch', self.after_batch), self.n_inp)
+
+    def setup_tfms(self):
+        if any(getattr(t, 'needs_setup', False) for t in self.after_batch): self._setup_on(self._first_batch())
+
+    def __repr__(self):
+        return f"TorchLoader({type(self.loader).__name__}, {len(self)} batches, device={self.device}, after_batch={self.after_batch})"
+
 # %% ../nbs/03_data.ipynb #52582401
 class DataLoaders:
     "A training and a validation `DataLoader` plus what the model needs to know about the data."
     def __init__(self, *loaders: DataLoader, device: torch.device | str | None = None, n_inp: int | None = None,
                  vocab: list | None = None, c: int | None = None, loss_func=None, blocks: Sequence | None = None,
                  item_tfms: Sequence | None = None):
-        for dl in loaders:
-            if not isinstance(dl, DataLoader):
-                raise TypeError(f"DataLoaders takes learnlib DataLoaders, not {type(dl).__module__}.{type(dl).__name__}: "
-                                "make one from the same dataset with `DataLoader(dataset, bs=64, shuffle=True)` "
-                                "(it takes any indexable: a torch Dataset, a list of (x, y) pairs).")
-        self.loaders = list(loaders)
+        loaders = [dl if isinstance(dl, DataLoader) else TorchLoader(dl, device, n_inp=n_inp or 1) for dl in loaders]
+        self.loaders = loaders
         self.n_inp = n_inp if n_inp is not None else (loaders[0].n_inp if loaders else 1)
         self.vocab, self.c, self.loss_func, self.blocks = vocab, c, loss_func, blocks
         self.item_tfms = list(item_tfms or [])
         if len(self.loaders) > 1: self.loaders[1].after_batch = self.loaders[0].after_batch  # one shared list
         if device is None: device = self.loaders[0].device if self.loaders else defaults.device   # as the loaders were made
         self.to(device)
-        if self.loaders and len(self.train.dataset): self.train.setup_tfms()
+        if self.loaders and self.train.n_items(): self.train.setup_tfms()
 
     def __getitem__(self, i: int) -> DataLoader: return self.loaders[i]
     def __len__(self) -> int: return len(self.loaders)
@@ -436,6 +500,10 @@ class DataLoaders:
 
     def test_dl(self, items: Sequence, with_labels: bool = False, **kwargs) -> DataLoader:
         "A loader over new `items` that prepares them as the validation set is prepared (no augmentation)."
+        if isinstance(self.valid, TorchLoader):
+            raise TypeError("A PyTorch loader doesn't say how it prepares an item, so learnlib can't prepare new ones the same "
+                            "way (for `predict` or `test_dl`). Make a loader of them yourself and pass it: "
+                            "`learn.get_preds(dl=TorchLoader(my_loader))`.")
         ds = self.valid_ds.new(items, with_labels=with_labels, split_idx=1)
         return self.valid.new(ds, shuffle=False, drop_last=False, **kwargs)
 
@@ -499,5 +567,5 @@ class DataLoaders:
                 'tfm_slots': list(self.train.tfm_slots)}
 
     def __repr__(self):
-        return (f"DataLoaders(train: {len(self.train_ds)} items, valid: {len(self.valid_ds)} items, bs={self.train.bs}, "
+        return (f"DataLoaders(train: {self.train.n_items()} items, valid: {self.valid.n_items()} items, bs={self.train.bs}, "
                 f"device={self.device}, vocab={short_repr(self.vocab, 60)}, c={self.c}, loss_func={self.loss_func})")
