@@ -4,8 +4,8 @@
 
 # %% ../nbs/01_datasets.ipynb #bc853f8c
 from __future__ import annotations
-import gzip, hashlib, io, os, pickle, re, shlex, shutil, struct, subprocess, sys, tarfile, tempfile, time
-import urllib.request, zipfile
+import gzip, hashlib, io, os, pickle, re, shlex, shutil, socket, struct, subprocess, sys, tarfile, tempfile, time
+import urllib.error, urllib.request, zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -18,10 +18,11 @@ try: import fcntl  # POSIX; Windows has no fcntl and gets no lock (see `_locked`
 except ImportError: fcntl = None
 
 # %% auto #0
-__all__ = ['URL_TIMEOUT', 'CLIENT_TIMEOUT', 'CLIENTS', 'COMMANDS', 'HINTS', 'FETCHERS', 'IDX_FILES', 'ANIMAL_CLASSES',
-           'MNIST_CLASSES', 'FASHION_CLASSES', 'DATASETS', 'WEIGHTS', 'SAMPLE_IMAGES', 'learnlib_home', 'ChecksumError',
-           'file_hash', 'check_file', 'Remote', 'Source', 'FetchError', 'read_idx', 'load_arrays', 'URLs', 'DataSet',
-           'untar_data', 'weights_file', 'sample_image', 'imagenet_categories', 'prefetch']
+__all__ = ['URL_TIMEOUT', 'ANSWER_TIMEOUT', 'CLIENT_TIMEOUT', 'CLIENTS', 'PROBES', 'COMMANDS', 'HINTS', 'FETCHERS', 'IDX_FILES',
+           'ANIMAL_CLASSES', 'MNIST_CLASSES', 'FASHION_CLASSES', 'DATASETS', 'WEIGHTS', 'SAMPLE_IMAGES',
+           'learnlib_home', 'ChecksumError', 'file_hash', 'check_file', 'Remote', 'Source', 'FetchError', 'read_idx',
+           'load_arrays', 'URLs', 'DataSet', 'untar_data', 'weights_file', 'sample_image', 'imagenet_categories',
+           'prefetch']
 
 # %% ../nbs/01_datasets.ipynb #a33d733d
 def learnlib_home() -> Path:
@@ -48,13 +49,20 @@ def check_file(path: Path | str, checksum: str, name: str | None = None) -> None
                             'truncated, corrupt or not the one learnlib knows; it was not kept.')
 
 # %% ../nbs/01_datasets.ipynb #c89998c4
-URL_TIMEOUT = 15      # seconds without an answer before a URL counts as unreachable
+URL_TIMEOUT = 15      # seconds a download may stall once it has started
+ANSWER_TIMEOUT = 1    # seconds a source has to answer at all: one that can't be reached fails fast
 CLIENT_TIMEOUT = 600  # seconds a registry client may take for one package
 
 CLIENTS = {  # how each registry's own client fetches one package file into the current folder
     'npm': ['npm', 'pack', '--silent'],
     'pip': [sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-q'],
-    'apt': ['apt-get', 'download', '-q'],
+    'apt': ['apt-get', 'download', '-q', '-o', 'Acquire::Retries=0', '-o', f'Acquire::http::Timeout={ANSWER_TIMEOUT}',
+            '-o', f'Acquire::https::Timeout={ANSWER_TIMEOUT}'],
+}
+PROBES = {  # a question each registry's client answers in a moment when its registry is there, asked first, with no retries
+    'npm': lambda spec: ['npm', 'view', spec, 'version', f'--fetch-timeout={ANSWER_TIMEOUT * 1000}', '--fetch-retries=0'],
+    'pip': lambda spec: [sys.executable, '-m', 'pip', 'index', 'versions', spec.split('==')[0], '--timeout', str(ANSWER_TIMEOUT),
+                         '--retries', '0', '--disable-pip-version-check'],
 }
 COMMANDS = {'url': 'GET', 'npm': 'npm pack', 'pip': 'pip download --no-deps', 'apt': 'apt-get download'}  # for messages
 HINTS = {'url': 'reach the internet', 'npm': 'install Node.js, which brings npm', 'pip': 'install pip for this Python',
@@ -87,20 +95,39 @@ class Source:
 # %% ../nbs/01_datasets.ipynb #d151d376
 def _fetch_url(remote: Remote, folder: Path) -> Path:
     path = folder/remote.fname
-    with urllib.request.urlopen(remote.ref, timeout=URL_TIMEOUT) as response, open(path, 'wb') as f:
+    try: response = urllib.request.urlopen(remote.ref, timeout=ANSWER_TIMEOUT)   # connected, headers read
+    except (TimeoutError, socket.timeout) as e: raise TimeoutError(f'no answer within {ANSWER_TIMEOUT} s') from e
+    except urllib.error.URLError as e:
+        if isinstance(e.reason, (TimeoutError, socket.timeout)): raise TimeoutError(f'no answer within {ANSWER_TIMEOUT} s') from e
+        raise
+    sock = getattr(getattr(getattr(response, 'fp', None), 'raw', None), '_sock', None)
+    if sock is not None: sock.settimeout(URL_TIMEOUT)   # it answered: now the body may take its time
+    with response, open(path, 'wb') as f:
         shutil.copyfileobj(response, f, 1 << 20)
         promised, got = response.headers.get('Content-Length'), f.tell()
     if promised is not None and got != int(promised):  # urllib returns a cut-off body as if it were complete
         raise ConnectionError(f'the download ended early: {got:,} of {int(promised):,} bytes')
     return path
 
+def _last_words(done: subprocess.CompletedProcess) -> str:
+    "The last line a client printed that says something (not where its log went)."
+    lines = [l for l in (done.stderr + '\n' + done.stdout).splitlines() if l.strip() and 'complete log of this run' not in l]
+    return lines[-1].strip() if lines else '(no message)'
+
+def _probe(remote: Remote) -> None:
+    "Raise unless the registry of `remote` answers a question about its package within `ANSWER_TIMEOUT` (no retries)."
+    cmd = PROBES[remote.how](shlex.split(remote.ref)[0])
+    try: done = subprocess.run(cmd, capture_output=True, text=True, timeout=ANSWER_TIMEOUT + 10)
+    except subprocess.TimeoutExpired: raise TimeoutError(f'`{" ".join(cmd[:4])}` did not answer') from None
+    if done.returncode != 0:
+        raise ConnectionError(f'the registry did not answer within {ANSWER_TIMEOUT} s, or has no such package: {_last_words(done)}')
+
 def _fetch_package(remote: Remote, folder: Path) -> Path:
     cmd = CLIENTS[remote.how] + shlex.split(remote.ref)
     if shutil.which(cmd[0]) is None: raise FileNotFoundError(f'`{cmd[0]}` is not installed')
+    if remote.how in PROBES: _probe(remote)
     done = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, timeout=CLIENT_TIMEOUT)
-    if done.returncode != 0:
-        last = (done.stderr.strip() or done.stdout.strip() or '(no message)').splitlines()[-1]
-        raise RuntimeError(f'`{remote}` exited with {done.returncode}: {last}')
+    if done.returncode != 0: raise RuntimeError(f'`{remote}` exited with {done.returncode}: {_last_words(done)}')
     files = [p for p in folder.iterdir() if p.is_file()]
     if len(files) != 1: raise RuntimeError(f'`{remote}` left {len(files)} files, expected one')
     return files[0]
