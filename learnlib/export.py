@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_export.ipynb #3e63f6fa
 from __future__ import annotations
-import math
+import json, math, warnings
 from pathlib import Path
 from typing import Any, Callable
 import torch
@@ -15,14 +15,15 @@ from .data import Pipeline, ItemDataset, TensorDataset, DataLoaders
 from .transforms import Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting
 from .transforms import RandomErasing, PILImage, PILImageBW
 from .datablock import TransformBlock, ImageBlock, CategoryBlock, MultiCategoryBlock, RegressionBlock
-from .learner import Learner, Adam, SGD, accuracy, error_rate, top_k_accuracy
+from .learner import Learner, Adam, SGD, accuracy, error_rate, top_k_accuracy, trainable_params
 from .models import simple_cnn, ResNet, xresnet18, xresnet34, xresnet50
-from .vision_learner import model_meta, create_vision_model
+from .vision_learner import model_meta, create_vision_model, body_head_split
 
 # %% auto #0
 __all__ = ['LOSSES', 'TRANSFORMS', 'BLOCKS', 'IMAGE_CLASSES', 'MAX_IMAGE_SIDE', 'OPTIMIZERS', 'METRICS', 'ARCHS', 'BUILDERS',
-           'lookup', 'loss_from_state', 'transform_from_state', 'block_from_state', 'dls_from_state',
-           'vision_model_from_recipe', 'model_from_recipe', 'check_weights', 'model_for_weights', 'load_learner']
+           'SPLITTERS', 'PROGRAM_TARGETS', 'lookup', 'loss_from_state', 'transform_from_state', 'block_from_state',
+           'dls_from_state', 'vision_model_from_recipe', 'model_from_recipe', 'check_weights', 'model_for_weights',
+           'ExportedModel', 'model_from_program', 'load_learner']
 
 # %% ../nbs/14_export.ipynb #7cc2c401
 def lookup(table: dict[str, Any], name: str | None, what: str, fix: str = '') -> Any:
@@ -146,6 +147,51 @@ def model_for_weights(recipe: dict | None, weights: dict, fname: str | Path) -> 
             "to `load_learner`.")
     return model_from_recipe(recipe)
 
+# %% ../nbs/14_export.ipynb #9a0b0c02
+SPLITTERS = {'trainable_params': trainable_params, 'body_head_split': body_head_split} | {
+    meta['split'].__name__: meta['split'] for meta in model_meta.values() if meta.get('split') is not None}
+PROGRAM_TARGETS = ('torch.ops.aten.', '_operator.getitem')   # what a traced graph may call: PyTorch's operators
+
+def _targets(obj: Any):
+    "Every string under a 'target' key in parsed JSON, however deep."
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == 'target' and isinstance(v, str): yield v
+            else: yield from _targets(v)
+    elif isinstance(obj, list):
+        for v in obj: yield from _targets(v)
+
+class ExportedModel(nn.Module):
+    "A model rebuilt from an exported program: it predicts exactly as the exported one did; it can't be trained."
+    trainable = False
+    why_not_trainable = ("it was loaded from an exported program, which records what the model does at inference "
+                         "(dropout off, batchnorm's running statistics) and nothing of its training. Pass the model to "
+                         "train it: `load_learner(fname, model=MyModel(...))` loads the same weights into it.")
+    def __init__(self, graph: nn.Module):
+        super().__init__()
+        self.graph = graph
+    def train(self, mode: bool = True) -> ExportedModel:
+        self.training = mode   # the graph always runs as it was traced, in eval mode: nothing to switch
+        return self
+    def forward(self, *xs): return self.graph(*xs)
+
+def model_from_program(program: dict, fname: str | Path = 'the export') -> ExportedModel:
+    "The model `program_state` described, once every operation its graph names is one of PyTorch's."
+    from torch._export.serde.serialize import SerializedArtifact, deserialize
+    text = bytes(program['graph'].numpy())
+    try: graph = json.loads(text)
+    except ValueError as e: raise ValueError(f"{fname} holds a program whose graph is not JSON ({e}): it is damaged.") from None
+    bad = sorted({t for t in _targets(graph) if not t.startswith(PROGRAM_TARGETS)})
+    if bad:
+        raise ValueError(f"{fname} holds a program that calls {', '.join(bad[:3])}: an exported model calls only PyTorch's "
+                         "operators, so the file is damaged or hostile. Nothing was built. Export it again from the "
+                         "Learner that trained it, or pass `model=` to `load_learner`.")
+    check_weights({**program['weights'], **program['constants']}, fname)
+    params = set(program.get('parameters', []))
+    weights = {k: nn.Parameter(v, requires_grad=False) if k in params else v for k, v in program['weights'].items()}
+    ep = deserialize(SerializedArtifact(text, weights, dict(program['constants']), b''))
+    return ExportedModel(ep.module())
+
 # %% ../nbs/14_export.ipynb #a252aaa7
 def load_learner(fname: str | Path, cpu: bool = True, model: nn.Module | None = None,
                  loss_func: Callable | None = None) -> Learner:
@@ -153,12 +199,22 @@ def load_learner(fname: str | Path, cpu: bool = True, model: nn.Module | None = 
     state = safe_load(fname, map_location='cpu' if cpu else defaults.device)
     if not isinstance(state, dict) or state.get('format') != 'learnlib.export':
         raise ValueError(f"{fname} is not a learnlib export (one written by `learn.export()`).")
-    if model is None: model = model_for_weights(state['model_recipe'], state['model'], fname)
-    model.load_state_dict(state['model'])
+    if model is None and state['model_recipe'] is None and state.get('program') is not None:
+        model = model_from_program(state['program'], fname)   # a model of the user's own: predicts, can't train
+    else:
+        if model is None: model = model_for_weights(state['model_recipe'], state['model'], fname)
+        model.load_state_dict(state['model'])
     dls = dls_from_state(state['dls'], device=torch.device('cpu') if cpu else defaults.device)
     if loss_func is None and state['loss'] is not None: loss_func = loss_from_state(state['loss'])
+    splitter = SPLITTERS.get(state.get('splitter', 'trainable_params'))   # exports before splitters were named: one group
+    if splitter is None:
+        warnings.warn(f"{fname} names the splitter {state['splitter']!r}, which learnlib doesn't know: the parameters are "
+                      "one group (pass `splitter=` to a Learner built from `learn.model` to freeze parts of it).")
+        splitter = trainable_params
     learn = Learner(dls, model, loss_func, opt_func=lookup(OPTIMIZERS, state['opt_func'], 'optimizer'), lr=state['lr'],
-                    metrics=[lookup(METRICS, m, 'metric') for m in state['metrics']], path=Path(fname).parent,
-                    wd=state['wd'], wd_bn_bias=state['wd_bn_bias'], train_bn=state['train_bn'], moms=tuple(state['moms']))
+                    splitter=splitter, metrics=[lookup(METRICS, m, 'metric') for m in state['metrics']],
+                    path=Path(fname).parent, wd=state['wd'], wd_bn_bias=state['wd_bn_bias'], train_bn=state['train_bn'],
+                    moms=tuple(state['moms']))
     learn.model_recipe = state['model_recipe']
+    if state.get('frozen_idx', 0) and getattr(model, 'trainable', True): learn.freeze_to(state['frozen_idx'])
     return learn

@@ -20,7 +20,8 @@ from .lr_find import lr_find, valley
 # %% auto #0
 __all__ = ['norm_types', 'Adam', 'SGD', 'trainable_params', 'norm_bias_params', 'group_values', 'accuracy', 'error_rate',
            'top_k_accuracy', 'Recorder', 'DataChecks', 'Learner', 'NaNGuard', 'freeze_to', 'fit_one_cycle',
-           'fit_flat_cos', 'fine_tune', 'GatherPreds', 'get_preds', 'tta', 'save_model', 'load_model', 'learner_state']
+           'fit_flat_cos', 'fine_tune', 'GatherPreds', 'get_preds', 'tta', 'save_model', 'load_model', 'learner_state',
+           'program_state']
 
 # %% ../nbs/10_learner.ipynb #189dd0cb
 def Adam(params, lr: float = 1e-3, mom: float = 0.9, sqr_mom: float = 0.99, eps: float = 1e-5,
@@ -473,7 +474,9 @@ def _check_lr(lr) -> None:
         warnings.warn(f"lr={lr!r}: with a learning rate of 0 the weights don't change. `learn.lr_find()` suggests one.")
 
 def _check_fit(learn: Learner, n_epoch: int, lr) -> None:
-    "Raise, before training, on a negative `n_epoch` or learning rate, or a training set that gives no batches."
+    "Raise, before training, on a negative `n_epoch` or learning rate, a training set that gives no batches, or a model that can't train."
+    if not getattr(learn.model, 'trainable', True):
+        raise TypeError(f"This model can't be trained: {getattr(learn.model, 'why_not_trainable', 'it says so')}")
     if n_epoch < 0:
         raise ValueError(f"fit({n_epoch}): the number of epochs can't be negative; pass how many passes over the training "
                          "set to make, e.g. fit(3).")
@@ -746,5 +749,37 @@ def learner_state(learn: Learner) -> dict:
              'metrics': [func_name(m) for m in learn.metrics if _learnlib_function(m)], 'opt_func': opt_func,
              'lr': learn.lr if isinstance(learn.lr, (int, float)) else 1e-3, 'wd': learn.wd,
              'wd_bn_bias': learn.wd_bn_bias, 'train_bn': learn.train_bn, 'moms': list(learn.moms)}
-    for key in ('model_recipe', 'dls', 'loss'): _check_plain(state[key], key)
+    splitter = func_name(learn.splitter)
+    if not (_learnlib_function(learn.splitter) or splitter.startswith('features_split_')):
+        warnings.warn(f"The splitter {splitter} isn't learnlib's: load_learner will put the parameters in one group; pass "
+                      "`splitter=` to a Learner built from the loaded model to freeze it or use discriminative rates.")
+    state.update(splitter=splitter, frozen_idx=int(getattr(learn, 'frozen_idx', 0)))
+    if learn.model_recipe is None: state['program'] = _program_or_warn(learn)
+    for key in ('model_recipe', 'dls', 'loss', 'program'): _check_plain(state.get(key), key)
     return state
+
+def program_state(model: nn.Module, xb: tuple) -> dict:
+    "`model` as `torch.export` traces it on inputs `xb` in eval mode, batch size free, as plain data."
+    from torch._export.serde.serialize import serialize
+    was_training = model.training
+    try:
+        ep = torch.export.export(model.eval(), tuple(xb), dynamic_shapes=tuple({0: torch.export.Dim.DYNAMIC} for _ in xb))
+    finally: model.train(was_training)
+    graph = serialize(ep).exported_program   # the graph as JSON bytes (the weights are kept apart, as tensors)
+    bad = [k for k, v in ep.constants.items() if not isinstance(v, Tensor)]
+    if bad: raise TypeError(f"the model holds constants that are not tensors ({', '.join(bad)})")
+    return {'graph': torch.frombuffer(bytearray(graph), dtype=torch.uint8),
+            'weights': {k: v.detach().cpu() for k, v in ep.state_dict.items()},
+            'constants': {k: v.detach().cpu() for k, v in ep.constants.items()},
+            'parameters': list(ep.graph_signature.parameters),   # which weights are parameters (the others: buffers)
+            'torch': str(torch.__version__)}
+
+def _program_or_warn(learn: Learner) -> dict | None:
+    "The program of a model without a recipe, traced on a validation batch; None (and a warning) if it can't be traced."
+    b = learn.dls.valid.one_batch()
+    xb = b[:getattr(learn.dls, 'n_inp', 1)]
+    try: return program_state(learn.model, xb)
+    except Exception as e:
+        warnings.warn(f"The model has no recipe and torch.export can't trace it ({type(e).__name__}: {str(e)[:200]}); "
+                      "load_learner will need the model: `load_learner(fname, model=MyModel(...))`.")
+        return None

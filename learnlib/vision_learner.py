@@ -13,8 +13,8 @@ from .learner import Learner, Adam
 from .transforms import Normalize, imagenet_stats
 
 # %% auto #0
-__all__ = ['model_meta', 'cnn_learner', 'pretrained_weights', 'cut_model', 'create_body', 'create_head', 'num_features_model',
-           'create_vision_model', 'vision_learner']
+__all__ = ['model_meta', 'cnn_learner', 'body_head_split', 'pretrained_weights', 'cut_model', 'create_body', 'create_head',
+           'num_features_model', 'create_vision_model', 'vision_learner']
 
 # %% ../nbs/12_vision_learner.ipynb #6e58d2a0
 def _params(*modules: nn.Module) -> list[nn.Parameter]: return [p for m in modules for p in m.parameters()]
@@ -30,6 +30,10 @@ def _features_split(at: int) -> Callable:
         return [_params(features[:at]), _params(features[at:]), _params(m[1:])]
     split.__name__ = f'features_split_{at}'
     return split
+
+def body_head_split(m: nn.Module) -> list[list[nn.Parameter]]:
+    "Splitter for any other architecture: the body (`m[0]`), then the head."
+    return [_params(m[0]), _params(m[1:])]
 
 def _meta(cut, split, weights: str | None = 'IMAGENET1K_V1', stats=imagenet_stats) -> dict:
     return {'cut': cut, 'split': split, 'stats': stats, 'weights': weights}
@@ -234,8 +238,7 @@ def vision_learner(dls, arch: Callable, normalize: bool = True, n_out: int | Non
     model = create_vision_model(arch, n_out, pretrained=pretrained, cut=cut, n_in=n_in, init=init,
                                 custom_head=custom_head, **head_kwargs)
     splitter = splitter or meta.get('split')
-    if splitter is None:  # unknown architecture: body and head as two groups
-        splitter = lambda m: [_params(m[0]), _params(m[1:])]
+    if splitter is None: splitter = body_head_split  # unknown architecture: body and head as two groups
     learn = Learner(dls, model, loss_func=loss_func, opt_func=opt_func, lr=lr, splitter=splitter, cbs=cbs,
                     metrics=metrics, path=path, model_dir=model_dir, wd=wd, wd_bn_bias=wd_bn_bias, train_bn=train_bn,
                     moms=moms)
