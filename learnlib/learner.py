@@ -18,20 +18,103 @@ from .schedule import ParamScheduler, combined_cos
 from .lr_find import lr_find, valley
 
 # %% auto #0
-__all__ = ['norm_types', 'Adam', 'SGD', 'trainable_params', 'norm_bias_params', 'group_values', 'accuracy', 'error_rate',
-           'top_k_accuracy', 'Recorder', 'DataChecks', 'Learner', 'NaNGuard', 'freeze_to', 'fit_one_cycle',
-           'fit_flat_cos', 'fine_tune', 'GatherPreds', 'get_preds', 'tta', 'save_model', 'load_model', 'learner_state',
-           'program_state']
+__all__ = ['norm_types', 'Optimizer', 'AdamW', 'SGDOptimizer', 'Adam', 'SGD', 'trainable_params', 'norm_bias_params',
+           'group_values', 'accuracy', 'error_rate', 'top_k_accuracy', 'Recorder', 'DataChecks', 'Learner', 'NaNGuard',
+           'freeze_to', 'fit_one_cycle', 'fit_flat_cos', 'fine_tune', 'GatherPreds', 'get_preds', 'tta', 'save_model',
+           'load_model', 'learner_state', 'program_state']
 
 # %% ../nbs/10_learner.ipynb #189dd0cb
-def Adam(params, lr: float = 1e-3, mom: float = 0.9, sqr_mom: float = 0.99, eps: float = 1e-5,
-         wd: float = 0.01) -> torch.optim.Optimizer:
-    "AdamW (decoupled weight decay) with fastai's defaults."
-    return torch.optim.AdamW(params, lr=lr, betas=(mom, sqr_mom), eps=eps, weight_decay=wd)
+class Optimizer:
+    "What the Learner needs of a `torch.optim` optimizer (same attributes, same `state_dict` format); `step` is the subclass's."
+    defaults: dict = {}
+    def __init__(self, params, **hypers):
+        self.defaults, self.param_groups, self.state = {**self.defaults, **hypers}, [], {}
+        params = list(params)
+        for group in (params if params and isinstance(params[0], dict) else [{'params': params}]): self.add_param_group(group)
 
-def SGD(params, lr: float = 1e-3, mom: float = 0., wd: float = 0.) -> torch.optim.Optimizer:
-    "SGD with optional momentum and weight decay (torch's: added to the gradient, so L2 rather than decoupled)."
-    return torch.optim.SGD(params, lr=lr, momentum=mom, weight_decay=wd)
+    def add_param_group(self, group: dict):
+        group = {**self.defaults, **group, 'params': list(group['params'])}
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True):
+        for g in self.param_groups:
+            for p in g['params']:
+                if p.grad is None: continue
+                if set_to_none: p.grad = None
+                else: p.grad.detach_().zero_()
+
+    def _params(self) -> list: return [p for g in self.param_groups for p in g['params']]
+
+    def state_dict(self) -> dict:
+        "The state in `torch.optim`'s format: per-parameter state keyed by index, groups listing their indices."
+        index = {id(p): i for i, p in enumerate(self._params())}
+        groups, start = [], 0
+        for g in self.param_groups:
+            groups.append({**{k: v for k, v in g.items() if k != 'params'}, 'params': list(range(start, start + len(g['params'])))})
+            start += len(g['params'])
+        return {'state': {index[id(p)]: dict(s) for p, s in self.state.items()}, 'param_groups': groups}
+
+    def load_state_dict(self, state_dict: dict):
+        "Load a `state_dict` (ours or a `torch.optim` one); the groups must hold as many parameters as ours."
+        saved = state_dict['param_groups']
+        if len(saved) != len(self.param_groups):
+            raise ValueError(f"the saved state has {len(saved)} parameter groups, this optimizer {len(self.param_groups)}")
+        if [len(g['params']) for g in saved] != [len(g['params']) for g in self.param_groups]:
+            raise ValueError("a saved parameter group holds another number of parameters than this optimizer's")
+        params = self._params()
+        def fit(p, key, v):   # onto the parameter's device and dtype, as torch.optim does (but 'step' stays as it was)
+            if not isinstance(v, Tensor) or key == 'step': return v
+            return v.to(device=p.device, dtype=p.dtype if v.is_floating_point() else v.dtype)
+        self.state = {params[int(i)]: {k: fit(params[int(i)], k, v) for k, v in s.items()} for i, s in state_dict['state'].items()}
+        for g, s in zip(self.param_groups, saved): g.update({k: v for k, v in s.items() if k != 'params'})
+
+    def __repr__(self): return f"{type(self).__name__}({len(self.param_groups)} groups, {len(self._params())} parameters)"
+
+class AdamW(Optimizer):
+    "Adam with decoupled weight decay: `torch.optim.AdamW`'s arithmetic, step for step."
+    defaults = {'lr': 1e-3, 'betas': (0.9, 0.999), 'eps': 1e-8, 'weight_decay': 0.01}
+    @torch.no_grad()
+    def step(self):
+        for g in self.param_groups:
+            lr, (beta1, beta2), eps, wd = g['lr'], g['betas'], g['eps'], g['weight_decay']
+            for p in g['params']:
+                if p.grad is None: continue
+                state = self.state.setdefault(p, {})
+                if not state:
+                    state.update(step=torch.tensor(0.), exp_avg=torch.zeros_like(p, memory_format=torch.preserve_format),
+                                 exp_avg_sq=torch.zeros_like(p, memory_format=torch.preserve_format))
+                state['step'] += 1
+                step = state['step'].item()
+                if wd != 0: p.mul_(1 - lr * wd)
+                state['exp_avg'].lerp_(p.grad, 1 - beta1)
+                state['exp_avg_sq'].mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+                denom = (state['exp_avg_sq'].sqrt() / (1 - beta2 ** step) ** 0.5).add_(eps)
+                p.addcdiv_(state['exp_avg'], denom, value=-(lr / (1 - beta1 ** step)))
+
+class SGDOptimizer(Optimizer):
+    "Stochastic gradient descent with momentum and L2 weight decay: `torch.optim.SGD`'s arithmetic, step for step."
+    defaults = {'lr': 1e-3, 'momentum': 0., 'weight_decay': 0.}
+    @torch.no_grad()
+    def step(self):
+        for g in self.param_groups:
+            lr, mom, wd = g['lr'], g['momentum'], g['weight_decay']
+            for p in g['params']:
+                if p.grad is None: continue
+                grad = p.grad if wd == 0 else p.grad.add(p, alpha=wd)
+                if mom != 0:
+                    state = self.state.setdefault(p, {})
+                    if 'momentum_buffer' not in state: state['momentum_buffer'] = torch.clone(grad).detach()
+                    else: state['momentum_buffer'].mul_(mom).add_(grad)
+                    grad = state['momentum_buffer']
+                p.add_(grad, alpha=-lr)
+
+def Adam(params, lr: float = 1e-3, mom: float = 0.9, sqr_mom: float = 0.99, eps: float = 1e-5, wd: float = 0.01) -> AdamW:
+    "AdamW (decoupled weight decay) with fastai's defaults."
+    return AdamW(params, lr=lr, betas=(mom, sqr_mom), eps=eps, weight_decay=wd)
+
+def SGD(params, lr: float = 1e-3, mom: float = 0., wd: float = 0.) -> SGDOptimizer:
+    "SGD with optional momentum and weight decay (L2: added to the gradient, rather than decoupled)."
+    return SGDOptimizer(params, lr=lr, momentum=mom, weight_decay=wd)
 
 # %% ../nbs/10_learner.ipynb #48e2e23a
 def trainable_params(model: nn.Module) -> list[nn.Parameter]:
