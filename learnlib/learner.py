@@ -302,7 +302,8 @@ class DataChecks(Callback):
         if not (isinstance(pred, Tensor) and yb and isinstance(yb[0], Tensor)): return
         if getattr(dls, 'c', 0) is None and not yb[0].is_floating_point() and pred.ndim == yb[0].ndim + 1:
             dls.c = pred.shape[1]   # the data didn't say: the model does
-        _check_outputs(pred, yb[0], getattr(dls, 'c', None), getattr(dls, 'vocab', None))
+        vocab = getattr(dls, 'vocab', None)   # without one, `c` may be a guess (the largest label + 1): not checked
+        _check_outputs(pred, yb[0], getattr(dls, 'c', None) if vocab is not None else None, vocab)
     def after_fit(self):
         for h in self.hooks: h.remove()   # a fit stopped before its first prediction
 
