@@ -435,9 +435,12 @@ class TorchLoader(DataLoader):
             asked = ', '.join(f'{k}={v!r}' for k, v in wanted.items()) + (', another dataset' if dataset is not None else '')
             raise TypeError(f"Can't make a new loader ({asked}) from a {type(loader).__name__}: learnlib only knows how it "
                             "iterates. Make the loader you want and pass it (e.g. `learn.get_preds(dl=TorchLoader(my_dl))`).")
+        workers = dict(prefetch_factor=loader.prefetch_factor, persistent_workers=loader.persistent_workers) if loader.num_workers else {}
         plain = torch.utils.data.DataLoader(loader.dataset, batch_size=loader.batch_size, shuffle=False, drop_last=False,
                                             num_workers=loader.num_workers, collate_fn=loader.collate_fn,
-                                            pin_memory=loader.pin_memory)
+                                            pin_memory=loader.pin_memory, timeout=loader.timeout,
+                                            worker_init_fn=loader.worker_init_fn,
+                                            multiprocessing_context=loader.multiprocessing_context, **workers)
         return TorchLoader(plain, kwargs.get('device', self.device), kwargs.get('after_batch', self.after_batch), self.n_inp)
 
     def setup_tfms(self):
