@@ -235,27 +235,32 @@ def _figures_in_process(path: Path, seed_offset: int, threads: int, full: bool, 
     return json.loads(lines[-1])
 
 def spread_table(runs: list[dict]) -> str:
-    "A markdown table of the checks whose numbers moved between `runs`: the figure per thread count, and failures."
+    "A markdown table of the checks whose numbers moved between `runs` (the figure per thread count), then every failure."
     threads = sorted({r['threads'] for r in runs})
     by_check: dict = {}
     for r in runs:
         for c in r['checks']:
-            by_check.setdefault((c['cell'], c['check']), []).append((r['threads'], c))
+            if c['check'] != 'failed': by_check.setdefault((c['cell'], c['check']), []).append((r['threads'], c['values']))
     def span(xs): return f'{min(xs):.4g}–{max(xs):.4g}' if xs else '—'
-    head = ['cell', 'check', *[f'{t} thread{"s" * (t > 1)}: min–max' for t in threads], 'median', 'compared with', 'failed']
+    head = ['cell', 'check', *[f'{t} thread{"s" * (t > 1)}: min–max' for t in threads], 'median', 'compared with',
+            'failed in the cell']
     rows, fixed = [], 0
     for (cell, check), found in by_check.items():
-        if check == 'failed': continue
-        firsts = [c['values'][0] for _, c in found]
-        if max(firsts) == min(firsts): fixed += 1; continue
-        others = [v for _, c in found for v in c['values'][1:]]
-        failed = sum(1 for r in runs for c in r['checks'] if c['cell'] == cell and c['check'] == 'failed')
-        rows.append([str(cell), f'`{check}`', *[span([c['values'][0] for t2, c in found if t2 == t]) for t in threads],
-                     f'{statistics.median(firsts):.4g}', span(others), f'{failed} of {len(runs)}'])
+        # the figure: the first side that moved (in `1e-5 < valley < 1e-1` it is the middle one)
+        moved = [j for j in range(len(found[0][1])) if len({vs[j] for _, vs in found if len(vs) > j}) > 1]
+        if not moved: fixed += 1; continue
+        j = moved[0]
+        figure = [vs[j] for _, vs in found]
+        others = [v for _, vs in found for k, v in enumerate(vs) if k != j]
+        failed = sum(1 for r in runs if any(c['cell'] == cell and c['check'] == 'failed' for c in r['checks']))
+        rows.append([str(cell), f'`{check}`', *[span([vs[j] for t2, vs in found if t2 == t]) for t in threads],
+                     f'{statistics.median(figure):.4g}', span(others), f'{failed} of {len(runs)}'])
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)] + ['| ' + ' | '.join(r) + ' |' for r in rows]
+    failures = [f"cell {c['cell']}, seed offset {r['seed_offset']}, {r['threads']} thread{'s' * (r['threads'] > 1)}: "
+                f"{c['error'][:160]}" for r in runs for c in r['checks'] if c['check'] == 'failed']
     stopped = [f"seed offset {r['seed_offset']}, {r['threads']} threads: {r['stopped']}" for r in runs if r['stopped']]
     return '\n'.join(lines + [f'\n{fixed} other numeric checks gave the same numbers in every run.'] +
-                     [f'Stopped early: {s}' for s in stopped])
+                     [f'Failed: {f}' for f in failures] + [f'Stopped early: {s}' for s in stopped])
 
 def measure_spread(name: str, seeds: int = 5, threads: Sequence[int] = (1, 2), full: bool = False,
                    until: str | None = None, jobs: int = 1, stream=None) -> list[dict]:
