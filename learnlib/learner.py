@@ -62,9 +62,10 @@ class Optimizer:
         if [len(g['params']) for g in saved] != [len(g['params']) for g in self.param_groups]:
             raise ValueError("a saved parameter group holds another number of parameters than this optimizer's")
         params = self._params()
-        def fit(p, key, v):   # onto the parameter's device and dtype, as torch.optim does (but 'step' stays as it was)
-            if not isinstance(v, Tensor) or key == 'step': return v
-            return v.to(device=p.device, dtype=p.dtype if v.is_floating_point() else v.dtype)
+        def fit(p, key, v):   # a copy, on the parameter's device and dtype as torch.optim does ('step' keeps its own)
+            if not isinstance(v, Tensor): return v
+            if key == 'step': return v.clone()
+            return v.to(device=p.device, dtype=p.dtype if v.is_floating_point() else v.dtype, copy=True)
         self.state = {params[int(i)]: {k: fit(params[int(i)], k, v) for k, v in s.items()} for i, s in state_dict['state'].items()}
         for g, s in zip(self.param_groups, saved): g.update({k: v for k, v in s.items() if k != 'params'})
 
