@@ -241,23 +241,20 @@ class Recorder(Callback):
             ax.set_ylabel(key)
 
 # %% ../nbs/10_learner.ipynb #7d1c0a02
-def _first_layer_check(x: Tensor):
-    "A forward pre-hook that raises if the first `Conv2d`/`Linear` called can't take input `x`."
-    def hook(module, args):
-        inp = args[0] if args else None
-        if not isinstance(inp, Tensor) or inp.shape[:1] != x.shape[:1] or inp.numel() != x.numel(): return  # not the batch
-        if isinstance(module, nn.Conv2d) and inp.ndim == 4 and inp.shape[1] != module.in_channels:
-            n = inp.shape[1]
-            raise ValueError(f"The inputs have {n} channel{'s' * (n != 1)} (a batch of shape {tuple(inp.shape)}), but the "
-                             f"model's first layer takes {module.in_channels}: {module}. Build the model for {n} "
-                             f"(`n_in={n}`, as in `vision_learner(dls, arch, n_in={n})`), or give the images "
-                             f"{module.in_channels} channels.")
-        if isinstance(module, nn.Linear) and inp.shape[-1] != module.in_features:
-            n = inp.shape[-1]
-            raise ValueError(f"The model's first layer gets {n} numbers per item (a batch of shape {tuple(inp.shape)}), but "
-                             f"it takes {module.in_features}: {module}. Make it `nn.Linear({n}, ...)`, or reshape the "
-                             "inputs (an `nn.Flatten()` first, for images).")
-    return hook
+def _check_first_layer(module: nn.Module, inp, x: Tensor) -> None:
+    "Raise if `module`, the first `Conv2d`/`Linear` called, can't take `inp` when that is the batch input `x` (maybe reshaped)."
+    if not isinstance(inp, Tensor) or inp.shape[:1] != x.shape[:1] or inp.numel() != x.numel(): return  # not the batch
+    if isinstance(module, nn.Conv2d) and inp.ndim == 4 and inp.shape[1] != module.in_channels:
+        n = inp.shape[1]
+        raise ValueError(f"The inputs have {n} channel{'s' * (n != 1)} (a batch of shape {tuple(inp.shape)}), but the "
+                         f"model's first layer takes {module.in_channels}: {module}. Build the model for {n} "
+                         f"(`n_in={n}`, as in `vision_learner(dls, arch, n_in={n})`), or give the images "
+                         f"{module.in_channels} channels.")
+    if isinstance(module, nn.Linear) and inp.shape[-1] != module.in_features:
+        n = inp.shape[-1]
+        raise ValueError(f"The model's first layer gets {n} numbers per item (a batch of shape {tuple(inp.shape)}), but "
+                         f"it takes {module.in_features}: {module}. Make it `nn.Linear({n}, ...)`, or reshape the "
+                         "inputs (an `nn.Flatten()` first, for images).")
 
 def _check_outputs(pred: Tensor, y: Tensor, c: int | None, vocab=None) -> None:
     "Raise if prediction `pred` can't be paired with targets `y` (classes when `y` is integer) or `c` classes."
@@ -292,21 +289,22 @@ class DataChecks(Callback):
         if not isinstance(x, Tensor) or x.ndim < 2: return
         layers = [m for m in self.learn.model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
         def first_called(module, args):   # the first of them to run checks the batch; then every hook goes
-            for h in self.hooks: h.remove()
-            _first_layer_check(x)(module, args)
+            self._unhook()
+            _check_first_layer(module, args[0] if args else None, x)
         self.hooks = [m.register_forward_pre_hook(first_called) for m in layers]
+    def _unhook(self):
+        for h in self.hooks: h.remove()
     def after_pred(self):
         if not (self.pending and self.learn.training): return
         self.pending = False
-        for h in self.hooks: h.remove()
+        self._unhook()
         pred, yb, dls = self.learn.pred, self.learn.yb, self.learn.dls
         if not (isinstance(pred, Tensor) and yb and isinstance(yb[0], Tensor)): return
         if getattr(dls, 'c', 0) is None and not yb[0].is_floating_point() and pred.ndim == yb[0].ndim + 1:
             dls.c = pred.shape[1]   # the data didn't say: the model does
         vocab = getattr(dls, 'vocab', None)   # without one, `c` may be a guess (the largest label + 1): not checked
         _check_outputs(pred, yb[0], getattr(dls, 'c', None) if vocab is not None else None, vocab)
-    def after_fit(self):
-        for h in self.hooks: h.remove()   # a fit stopped before its first prediction
+    def after_fit(self): self._unhook()   # a fit stopped before its first prediction
 
 # %% ../nbs/10_learner.ipynb #79c95c0f
 _PHASE_EVENTS = {p: (f'before_{p}', f'after_cancel_{p}', f'after_{p}') for p in PHASES}
@@ -850,7 +848,8 @@ def program_state(model: nn.Module, xb: tuple) -> dict:
     try:
         ep = torch.export.export(model.eval(), tuple(xb), dynamic_shapes=tuple({0: torch.export.Dim.DYNAMIC} for _ in xb))
     finally: model.train(was_training)
-    graph = serialize(ep).exported_program   # the graph as JSON bytes (the weights are kept apart, as tensors)
+    # the graph as JSON bytes; the weights are kept apart, as tensors, so torch need not pickle them here too
+    graph = serialize(ep, serialize_state_dict=False, serialize_constants=False, serialize_example_inputs=False).exported_program
     bad = [k for k, v in ep.constants.items() if not isinstance(v, Tensor)]
     if bad: raise TypeError(f"the model holds constants that are not tensors ({', '.join(bad)})")
     return {'graph': torch.frombuffer(bytearray(graph), dtype=torch.uint8),
