@@ -17,6 +17,7 @@ from .datablock import *
 from .callbacks import *
 from .schedule import *
 from .lr_find import *
+from .distributed import *
 from .learner import *
 from .models import *
 from .vision_learner import *

@@ -16,6 +16,7 @@ from .callbacks import (Callback, CallbackHost, CancelFitException, CancelEpochE
     TextLogger, ProgressCallback, MixedPrecision, SmoothedLoss, format_time)
 from .schedule import ParamScheduler, combined_cos
 from .lr_find import lr_find, valley
+from .distributed import rank_distrib, distrib_barrier, get_model, to_distributed, detach_distributed, distrib_ctx
 
 # %% auto #0
 __all__ = ['norm_types', 'Optimizer', 'AdamW', 'SGDOptimizer', 'Adam', 'SGD', 'trainable_params', 'norm_bias_params',
@@ -509,7 +510,10 @@ class Learner(CallbackHost):
 
     def save(self, file: str, with_opt: bool = True, force: bool = False) -> Path:
         "Save the weights (and optimizer state) to `path/model_dir/file.pth` (see `save_model`, and `force` there)."
-        return save_model(self.path / self.model_dir / f'{file}.pth', self.model, self.opt, with_opt, force)
+        path = self.path / self.model_dir / f'{file}.pth'
+        if rank_distrib() == 0: save_model(path, get_model(self.model), self.opt, with_opt, force)
+        distrib_barrier()   # in distributed training rank 0 writes; the others wait, then can load it
+        return path
     def load(self, file: str, device=None, with_opt: bool = True, strict: bool = True) -> Learner:
         "Load what `save` wrote (see `load_model`)."
         if with_opt and self.opt is None: self.create_opt()
@@ -518,7 +522,19 @@ class Learner(CallbackHost):
         return self
     def export(self, fname: str = 'export.pkl') -> Path:
         "Save what inference needs to `path/fname` as plain data (see `learner_state`; `load_learner` reads it)."
-        return atomic_save(learner_state(self), self.path / fname)
+        if rank_distrib() == 0: atomic_save(learner_state(self), self.path / fname)
+        distrib_barrier()   # as for `save`
+        return self.path / fname
+
+    def to_distributed(self, sync_bn: bool = True) -> Learner:
+        "Train as one of the processes of a `torch.distributed` group (see `learnlib.distributed.to_distributed`)."
+        return to_distributed(self, sync_bn)
+    def detach_distributed(self) -> Learner:
+        "Back to training alone (see `detach_distributed`)."
+        return detach_distributed(self)
+    def distrib_ctx(self, sync_bn: bool = True, in_notebook: bool = False):
+        "Context manager: train with the processes `torchrun` started; unchanged in a plain process (see `distrib_ctx`)."
+        return distrib_ctx(self, sync_bn, in_notebook)
 
     def get_preds(self, ds_idx: int = 1, dl=None, with_input: bool = False, with_decoded: bool = False,
                   with_loss: bool = False, act: Callable | None = None) -> tuple:
@@ -827,7 +843,7 @@ def learner_state(learn: Learner) -> dict:
         warnings.warn(f"The optimizer {func_name(learn.opt_func)} isn't learnlib's and is exported as Adam; pass "
                       "`opt_func=` again to a Learner built from the loaded model to train it further.")
     state = {'format': 'learnlib.export', 'version': 1,
-             'model': {k: v.cpu() for k, v in learn.model.state_dict().items()}, 'model_recipe': learn.model_recipe,
+             'model': {k: v.cpu() for k, v in get_model(learn.model).state_dict().items()}, 'model_recipe': learn.model_recipe,
              'dls': learn.dls.export_state(), 'loss': loss,
              'metrics': [func_name(m) for m in learn.metrics if _learnlib_function(m)], 'opt_func': opt_func,
              'lr': learn.lr if isinstance(learn.lr, (int, float)) else 1e-3, 'wd': learn.wd,
@@ -862,7 +878,7 @@ def _program_or_warn(learn: Learner) -> dict | None:
     "The program of a model without a recipe, traced on a validation batch; None (and a warning) if it can't be traced."
     b = learn.dls.valid.one_batch()
     xb = b[:getattr(learn.dls, 'n_inp', 1)]
-    try: return program_state(learn.model, xb)
+    try: return program_state(get_model(learn.model), xb)
     except Exception as e:
         warnings.warn(f"The model has no recipe and torch.export can't trace it ({type(e).__name__}: {str(e)[:200]}); "
                       "load_learner will need the model: `load_learner(fname, model=MyModel(...))`.")

@@ -123,8 +123,10 @@ class LRFinder(Callback):
                              'pass one per group, or a single number for all.')
         self.lrs, self.losses, self.stop_reason, self.best_loss = [], [], None, math.inf
         self.smoother, self.iteration = SmoothedLoss(self.beta), 0
-        self._saved = {'model': {k: v.detach().clone() for k, v in learn.model.state_dict().items()},
-                       'modes': [m.training for m in learn.model.modules()],
+        # the tensors and modules themselves, not their names: a fit may wrap the model (distributed training) and
+        # unwrap it before `after_fit`, which changes the names but not the tensors
+        self._saved = {'tensors': [(t, t.detach().clone()) for t in learn.model.state_dict().values()],
+                       'modes': [(m, m.training) for m in learn.model.modules()],
                        'opt': deepcopy(learn.opt.state_dict()), 'lr': learn.lr}
 
     def before_batch(self):
@@ -152,8 +154,9 @@ class LRFinder(Callback):
         if self._saved is None: return
         learn, saved, self._saved = self.learn, self._saved, None
         learn.opt.zero_grad()
-        learn.model.load_state_dict(saved['model'])  # copies into the same tensors: the optimizer still holds them
-        for module, mode in zip(learn.model.modules(), saved['modes']): module.training = mode
+        with torch.no_grad():
+            for t, copy in saved['tensors']: t.copy_(copy)  # into the same tensors: the optimizer still holds them
+        for module, mode in saved['modes']: module.training = mode
         learn.opt.load_state_dict(saved['opt'])
         learn.lr = saved['lr']
 
