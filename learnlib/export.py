@@ -10,12 +10,14 @@ from typing import Any, Callable
 import torch
 from torch import nn
 from .core import defaults, MODELS, safe_load, short_repr
-from .losses import BaseLossFlat, CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat
+from .losses import (BaseLossFlat, CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat,
+                             LabelSmoothingCrossEntropyFlat)
 from .data import Pipeline, ItemDataset, TensorDataset, DataLoaders
 from .transforms import Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting
 from .transforms import RandomErasing, PILImage, PILImageBW
 from .datablock import TransformBlock, ImageBlock, CategoryBlock, MultiCategoryBlock, RegressionBlock
-from .learner import Learner, Adam, SGD, accuracy, error_rate, top_k_accuracy, trainable_params
+from .learner import (Learner, Adam, SGD, accuracy, error_rate, top_k_accuracy, accuracy_multi, rmse, mae,
+                              trainable_params)
 from .models import simple_cnn, ResNet, xresnet18, xresnet34, xresnet50
 from .vision_learner import model_meta, create_vision_model, body_head_split
 
@@ -33,7 +35,8 @@ def lookup(table: dict[str, Any], name: str | None, what: str, fix: str = '') ->
     return table[name]
 
 # %% ../nbs/14_export.ipynb #39753acb
-LOSSES = {c.__name__: c for c in (CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat)}
+LOSSES = {c.__name__: c for c in (CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat,
+                                   LabelSmoothingCrossEntropyFlat)}
 TRANSFORMS = {c.__name__: c for c in (Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting,
                                        RandomErasing)}
 BLOCKS = {c.__name__: c for c in (TransformBlock, ImageBlock, CategoryBlock, MultiCategoryBlock, RegressionBlock)}
@@ -92,7 +95,7 @@ def dls_from_state(state: dict, device: torch.device | str | None = None) -> Dat
 
 # %% ../nbs/14_export.ipynb #c077d5ce
 OPTIMIZERS = {f.__name__: f for f in (Adam, SGD)}
-METRICS = {f.__name__: f for f in (accuracy, error_rate, top_k_accuracy)}
+METRICS = {f.__name__: f for f in (accuracy, error_rate, top_k_accuracy, accuracy_multi, rmse, mae)}
 ARCHS = {arch.__name__: arch for arch in model_meta}   # the architectures a vision_model recipe may name
 
 def vision_model_from_recipe(arch: str, n_out: int, n_in: int = 3, cut: int | None = None, **head_kwargs) -> nn.Module:

@@ -20,9 +20,9 @@ from .distributed import rank_distrib, distrib_barrier, get_model, to_distribute
 
 # %% auto #0
 __all__ = ['norm_types', 'Optimizer', 'AdamW', 'SGDOptimizer', 'Adam', 'SGD', 'trainable_params', 'norm_bias_params',
-           'group_values', 'accuracy', 'error_rate', 'top_k_accuracy', 'Recorder', 'DataChecks', 'Learner', 'NaNGuard',
-           'freeze_to', 'fit_one_cycle', 'fit_flat_cos', 'fine_tune', 'GatherPreds', 'get_preds', 'tta', 'save_model',
-           'load_model', 'learner_state', 'program_state']
+           'group_values', 'accuracy', 'error_rate', 'top_k_accuracy', 'accuracy_multi', 'rmse', 'mae', 'Recorder',
+           'DataChecks', 'Learner', 'NaNGuard', 'freeze_to', 'fit_one_cycle', 'fit_flat_cos', 'fine_tune',
+           'GatherPreds', 'get_preds', 'tta', 'save_model', 'load_model', 'learner_state', 'program_state']
 
 # %% ../nbs/10_learner.ipynb #189dd0cb
 class Optimizer:
@@ -157,6 +157,19 @@ def top_k_accuracy(inp: Tensor, targ: Tensor, k: int = 5, axis: int = -1) -> Ten
     top = inp.topk(k=k, dim=axis)[1]
     return (top == targ.unsqueeze(axis).expand_as(top)).any(dim=axis).float().mean()
 
+def accuracy_multi(inp: Tensor, targ: Tensor, thresh: float = 0.5, sigmoid: bool = True) -> Tensor:
+    "Multi-label accuracy: the share of (item, label) pairs where `sigmoid(inp) > thresh` agrees with the 0/1 target."
+    if sigmoid: inp = inp.sigmoid()
+    return ((inp > thresh) == targ.bool()).float().mean()
+
+def rmse(inp: Tensor, targ: Tensor) -> Tensor:
+    "Root mean squared error, for regression."
+    return ((inp.flatten() - targ.flatten()) ** 2).float().mean().sqrt()
+
+def mae(inp: Tensor, targ: Tensor) -> Tensor:
+    "Mean absolute error, for regression."
+    return (inp.flatten() - targ.flatten()).abs().float().mean()
+
 def _check_metric_targets(metrics: list, targ) -> None:
     "Raise if a metric for class indices (`accuracy`, `error_rate`, `top_k_accuracy`) is given float targets."
     if not (isinstance(targ, Tensor) and targ.is_floating_point()): return
@@ -164,9 +177,8 @@ def _check_metric_targets(metrics: list, targ) -> None:
         if getattr(m, 'func', m) in (accuracy, error_rate, top_k_accuracy):  # a `partial` of one too
             raise ValueError(f"The metric {func_name(m)} compares the argmax of the predictions with class indices, but the "
                              f"targets are floats ({targ.dtype}), as for a regression: it would report the share of targets "
-                             "that happen to equal the index. Use a regression metric; learnlib has none built in, so write "
-                             "one, e.g. `def rmse(p, t): return ((p.flatten() - t.flatten()) ** 2).mean().sqrt()` and pass "
-                             "`metrics=rmse`. If the targets are classes, make them integers (a `CategoryBlock`).")
+                             "that happen to equal the index. Use a regression metric: `metrics=rmse` (or `mae`). If the "
+                             "targets are classes, make them integers (a `CategoryBlock`).")
 
 # %% ../nbs/10_learner.ipynb #a3cf2898
 class Recorder(Callback):
