@@ -16,8 +16,8 @@ from .data import Pipeline, ItemDataset, TensorDataset, DataLoaders
 from .transforms import Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting
 from .transforms import RandomErasing, PILImage, PILImageBW
 from .datablock import TransformBlock, ImageBlock, CategoryBlock, MultiCategoryBlock, RegressionBlock
-from .learner import (Learner, Adam, SGD, accuracy, error_rate, top_k_accuracy, accuracy_multi, rmse, mae,
-                              trainable_params)
+from .learner import (Learner, Adam, SGD, RMSProp, accuracy, error_rate, top_k_accuracy, accuracy_multi, rmse,
+                              mae, trainable_params)
 from .models import simple_cnn, ResNet, xresnet18, xresnet34, xresnet50
 from .vision_learner import model_meta, create_vision_model, body_head_split
 
@@ -94,7 +94,7 @@ def dls_from_state(state: dict, device: torch.device | str | None = None) -> Dat
                                   loss_func=loss_func, blocks=blocks, item_tfms=item_tfms)
 
 # %% ../nbs/14_export.ipynb #c077d5ce
-OPTIMIZERS = {f.__name__: f for f in (Adam, SGD)}
+OPTIMIZERS = {f.__name__: f for f in (Adam, SGD, RMSProp)}
 METRICS = {f.__name__: f for f in (accuracy, error_rate, top_k_accuracy, accuracy_multi, rmse, mae)}
 ARCHS = {arch.__name__: arch for arch in model_meta}   # the architectures a vision_model recipe may name
 

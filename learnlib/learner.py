@@ -6,8 +6,9 @@
 from __future__ import annotations
 import math, signal, sys, threading, time, warnings
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 import numpy as np, torch
 from torch import Tensor, nn
 from .core import as_list, func_name, atomic_save, safe_load
@@ -19,23 +20,38 @@ from .lr_find import lr_find, valley
 from .distributed import rank_distrib, distrib_barrier, get_model, to_distributed, detach_distributed, distrib_ctx
 
 # %% auto #0
-__all__ = ['norm_types', 'Optimizer', 'AdamW', 'SGDOptimizer', 'Adam', 'SGD', 'trainable_params', 'norm_bias_params',
-           'group_values', 'accuracy', 'error_rate', 'top_k_accuracy', 'accuracy_multi', 'rmse', 'mae', 'Recorder',
-           'DataChecks', 'Learner', 'NaNGuard', 'freeze_to', 'fit_one_cycle', 'fit_flat_cos', 'fine_tune',
-           'GatherPreds', 'get_preds', 'tta', 'save_model', 'load_model', 'learner_state', 'program_state']
+__all__ = ['norm_types', 'Optimizer', 'AdamW', 'SGDOptimizer', 'Adam', 'SGD', 'RMSProp', 'OptimWrapper', 'sgd_step',
+           'weight_decay', 'l2_reg', 'average_grad', 'average_sqr_grad', 'momentum_step', 'rms_prop_step', 'step_stat',
+           'debias', 'adam_step', 'trainable_params', 'norm_bias_params', 'group_values', 'accuracy', 'error_rate',
+           'top_k_accuracy', 'accuracy_multi', 'rmse', 'mae', 'Recorder', 'DataChecks', 'Learner', 'NaNGuard',
+           'freeze_to', 'fit_one_cycle', 'fit_flat_cos', 'fine_tune', 'GatherPreds', 'get_preds', 'tta', 'save_model',
+           'load_model', 'learner_state', 'program_state']
 
 # %% ../nbs/10_learner.ipynb #189dd0cb
 class Optimizer:
-    "What the Learner needs of a `torch.optim` optimizer (same attributes, same `state_dict` format); `step` is the subclass's."
+    """What the Learner needs of a `torch.optim` optimizer (same attributes, same `state_dict` format). Its `step` runs
+    the stepper functions `cbs` in order on each parameter (fastai's design); `AdamW` and `SGDOptimizer` fuse theirs."""
     defaults: dict = {}
-    def __init__(self, params, **hypers):
-        self.defaults, self.param_groups, self.state = {**self.defaults, **hypers}, [], {}
+    def __init__(self, params, cbs: Sequence[Callable] = (), **hypers):
+        self.cbs, self.defaults, self.param_groups, self.state = list(cbs), {**self.defaults, **hypers}, [], {}
         params = list(params)
         for group in (params if params and isinstance(params[0], dict) else [{'params': params}]): self.add_param_group(group)
 
     def add_param_group(self, group: dict):
         group = {**self.defaults, **group, 'params': list(group['params'])}
+        if group.get('no_wd'): group['do_wd'] = False   # the Learner's batchnorm and bias parameters: no weight decay
         self.param_groups.append(group)
+
+    @torch.no_grad()
+    def step(self):
+        "Each stepper gets the parameter, its state and its group's hyper-parameters, and returns state to keep."
+        if not self.cbs: raise NotImplementedError(f"{type(self).__name__} has no stepper functions (`cbs`) to step with.")
+        for g in self.param_groups:
+            hypers = {k: v for k, v in g.items() if k != 'params'}
+            for p in g['params']:
+                if p.grad is None: continue
+                state = self.state.setdefault(p, {})
+                for stepper in self.cbs: state.update(stepper(p, **{**hypers, **state}) or {})
 
     def zero_grad(self, set_to_none: bool = True):
         for g in self.param_groups:
@@ -94,15 +110,17 @@ class AdamW(Optimizer):
                 p.addcdiv_(state['exp_avg'], denom, value=-(lr / (1 - beta1 ** step)))
 
 class SGDOptimizer(Optimizer):
-    "Stochastic gradient descent with momentum and L2 weight decay: `torch.optim.SGD`'s arithmetic, step for step."
-    defaults = {'lr': 1e-3, 'momentum': 0., 'weight_decay': 0.}
+    """Stochastic gradient descent with momentum and weight decay, decoupled (`decouple_wd`) or L2: then
+    `torch.optim.SGD`'s arithmetic, step for step."""
+    defaults = {'lr': 1e-3, 'momentum': 0., 'weight_decay': 0., 'decouple_wd': False}
     @torch.no_grad()
     def step(self):
         for g in self.param_groups:
-            lr, mom, wd = g['lr'], g['momentum'], g['weight_decay']
+            lr, mom, wd, decouple = g['lr'], g['momentum'], g['weight_decay'], g['decouple_wd']
             for p in g['params']:
                 if p.grad is None: continue
-                grad = p.grad if wd == 0 else p.grad.add(p, alpha=wd)
+                if decouple and wd != 0: p.mul_(1 - lr * wd)
+                grad = p.grad if wd == 0 or decouple else p.grad.add(p, alpha=wd)
                 if mom != 0:
                     state = self.state.setdefault(p, {})
                     if 'momentum_buffer' not in state: state['momentum_buffer'] = torch.clone(grad).detach()
@@ -110,13 +128,73 @@ class SGDOptimizer(Optimizer):
                     grad = state['momentum_buffer']
                 p.add_(grad, alpha=-lr)
 
-def Adam(params, lr: float = 1e-3, mom: float = 0.9, sqr_mom: float = 0.99, eps: float = 1e-5, wd: float = 0.01) -> AdamW:
-    "AdamW (decoupled weight decay) with fastai's defaults."
-    return AdamW(params, lr=lr, betas=(mom, sqr_mom), eps=eps, weight_decay=wd)
+def Adam(params, lr: float = 1e-3, mom: float = 0.9, sqr_mom: float = 0.99, eps: float = 1e-5, wd: float = 0.01,
+         decouple_wd: bool = True) -> Optimizer:
+    "Adam with fastai's defaults: AdamW (decoupled weight decay, fused), or with `decouple_wd=False` L2 regularization."
+    if decouple_wd: return AdamW(params, lr=lr, betas=(mom, sqr_mom), eps=eps, weight_decay=wd)
+    return Optimizer(params, [l2_reg, partial(average_grad, dampening=True), average_sqr_grad, step_stat, adam_step],
+                     lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd)
 
-def SGD(params, lr: float = 1e-3, mom: float = 0., wd: float = 0.) -> SGDOptimizer:
-    "SGD with optional momentum and weight decay (L2: added to the gradient, rather than decoupled)."
-    return SGDOptimizer(params, lr=lr, momentum=mom, weight_decay=wd)
+def SGD(params, lr: float = 1e-3, mom: float = 0., wd: float = 0., decouple_wd: bool = True) -> SGDOptimizer:
+    "SGD with optional momentum and weight decay: decoupled (fastai's default), or L2 added to the gradient."
+    return SGDOptimizer(params, lr=lr, momentum=mom, weight_decay=wd, decouple_wd=decouple_wd)
+
+def RMSProp(params, lr: float = 1e-3, sqr_mom: float = 0.99, mom: float = 0., eps: float = 1e-8, wd: float = 0.,
+            decouple_wd: bool = True) -> Optimizer:
+    "RMSProp: each step divided by a running root mean square of the gradients; momentum on the gradients if `mom`."
+    steppers = [weight_decay if decouple_wd else l2_reg] + ([average_grad] if mom else [])
+    return Optimizer(params, steppers + [average_sqr_grad, rms_prop_step], lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd)
+
+def OptimWrapper(params, opt: Callable, **kwargs):
+    "`opt(params, **kwargs)`: a `torch.optim` class as `opt_func` (`partial(OptimWrapper, opt=torch.optim.RAdam)`)."
+    return opt(params, **kwargs)
+
+# %% ../nbs/10_learner.ipynb #343e7a94
+def sgd_step(p: Tensor, lr: float, **kwargs) -> None:
+    "A step down the gradient."
+    p.add_(p.grad, alpha=-lr)
+
+def weight_decay(p: Tensor, lr: float, wd: float, do_wd: bool = True, **kwargs) -> None:
+    "Decoupled weight decay: shrink the weights by `lr * wd`."
+    if do_wd and wd != 0: p.mul_(1 - lr * wd)
+
+def l2_reg(p: Tensor, lr: float, wd: float, do_wd: bool = True, **kwargs) -> None:
+    "L2 regularization: add `wd * p` to the gradient."
+    if do_wd and wd != 0: p.grad.add_(p, alpha=wd)
+
+def average_grad(p: Tensor, mom: float, dampening: bool = False, grad_avg: Tensor | None = None, **kwargs) -> dict:
+    "Running average of the gradients, `grad_avg = mom * grad_avg + (1 - mom if dampening else 1) * grad`."
+    if grad_avg is None: grad_avg = torch.zeros_like(p)
+    grad_avg.mul_(mom).add_(p.grad, alpha=1 - mom if dampening else 1.)
+    return {'grad_avg': grad_avg}
+
+def average_sqr_grad(p: Tensor, sqr_mom: float, dampening: bool = True, sqr_avg: Tensor | None = None, **kwargs) -> dict:
+    "Running average of the squared gradients."
+    if sqr_avg is None: sqr_avg = torch.zeros_like(p)
+    sqr_avg.mul_(sqr_mom).addcmul_(p.grad, p.grad, value=1 - sqr_mom if dampening else 1.)
+    return {'sqr_avg': sqr_avg}
+
+def momentum_step(p: Tensor, lr: float, grad_avg: Tensor, **kwargs) -> None:
+    "A step down the averaged gradient."
+    p.add_(grad_avg, alpha=-lr)
+
+def rms_prop_step(p: Tensor, lr: float, sqr_avg: Tensor, eps: float, grad_avg: Tensor | None = None, **kwargs) -> None:
+    "A step down the (averaged) gradient divided by the root mean square of the recent gradients."
+    p.addcdiv_(grad_avg if grad_avg is not None else p.grad, sqr_avg.sqrt().add_(eps), value=-lr)
+
+def step_stat(p: Tensor, step: int = 0, **kwargs) -> dict:
+    "Count the steps (Adam's debiasing needs it)."
+    return {'step': step + 1}
+
+def debias(mom: float, damp: float, step: int) -> float:
+    "What a running average that starts at zero must be divided by after `step` steps."
+    return damp * (1 - mom ** step) / (1 - mom)
+
+def adam_step(p: Tensor, lr: float, mom: float, step: int, sqr_mom: float, grad_avg: Tensor, sqr_avg: Tensor,
+              eps: float, **kwargs) -> None:
+    "Adam's step: the debiased average gradient over the root of the debiased average squared gradient."
+    debias1, debias2 = debias(mom, 1 - mom, step), debias(sqr_mom, 1 - sqr_mom, step)
+    p.addcdiv_(grad_avg, (sqr_avg / debias2).sqrt() + eps, value=-lr / debias1)
 
 # %% ../nbs/10_learner.ipynb #48e2e23a
 def trainable_params(model: nn.Module) -> list[nn.Parameter]:
@@ -400,11 +478,14 @@ class Learner(CallbackHost):
         values = group_values(value, self.n_groups)
         for g in self.opt.param_groups:
             v = values[g.get('layer_group', 0)]
-            if name == 'mom':
+            if name == 'mom':   # torch's names where the group has them, else fastai's (a stepper `Optimizer`)
                 if 'betas' in g: g['betas'] = (v, g['betas'][1])
                 elif 'momentum' in g: g['momentum'] = v
-            elif name == 'sqr_mom': g['betas'] = (g['betas'][0], v)
-            elif name == 'wd': g['weight_decay'] = 0. if g.get('no_wd') else v
+                else: g['mom'] = v
+            elif name == 'sqr_mom':
+                if 'betas' in g: g['betas'] = (g['betas'][0], v)
+                else: g['sqr_mom'] = v
+            elif name == 'wd': g['wd' if 'wd' in g else 'weight_decay'] = 0. if g.get('no_wd') else v
             else: g[name] = v
 
     def freeze_to(self, n: int):
