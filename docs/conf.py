@@ -79,19 +79,29 @@ def _api_targets(env) -> dict:
     return targets
 
 
+# a dotted name links when it starts with one of these (`learn.fine_tune()`), or with a name of the API (`Learner.fit`);
+# not when it is another library's (`torch.export`, `np.array`)
+RECEIVERS = {'learnlib', 'learn', 'dls', 'dl', 'dsets', 'interp', 'recorder', 'self'}
+
+
 def link_names(app, doctree, docname):
-    "Inline code in a notebook page that names a public object (`fine_tune`, `learn.fine_tune()`) links to its entry."
+    """Inline code in a notebook page that names a public object (`fine_tune`, `learn.fine_tune()`) links to its
+    entry in the API reference, and inline code that names a page (`chapters/01_intro`) links to that page."""
     if docname.startswith('api/'): return
     targets = getattr(app, '_learnlib_targets', None)
     if targets is None: targets = app._learnlib_targets = _api_targets(app.env)
     for literal in list(doctree.findall(nodes.literal)):
         if isinstance(literal.parent, nodes.reference): continue
         text = literal.astext().strip()
-        name = text.removesuffix('()').split('.')[-1] if text.replace('.', '').replace('_', '').removesuffix('()').isalnum() else ''
-        if name not in targets: continue
-        page, anchor, full = targets[name]
-        uri = app.builder.get_relative_uri(docname, page) + '#' + anchor
-        ref = nodes.reference('', '', internal=True, refuri=uri, reftitle=full)
+        if text in app.env.found_docs and text != docname:
+            uri, title = app.builder.get_relative_uri(docname, text), text
+        else:
+            parts = text.removesuffix('()').split('.')
+            if not all(p.isidentifier() for p in parts) or parts[-1] not in targets: continue
+            if len(parts) > 1 and parts[0] not in RECEIVERS and parts[0] not in targets: continue
+            page, anchor, title = targets[parts[-1]]
+            uri = app.builder.get_relative_uri(docname, page) + '#' + anchor
+        ref = nodes.reference('', '', internal=True, refuri=uri, reftitle=title)
         literal.replace_self(ref)
         ref += literal
 

@@ -15,8 +15,8 @@ from .core import defaults, set_seed
 from .datasets import prefetch
 
 # %% auto #0
-__all__ = ['project_root', 'find_chapter', 'failed_checks', 'run_chapter', 'check_in_sync', 'source_hash', 'executed_path',
-           'keep_executed', 'find_executed', 'run_test_notebook', 'test_notebooks', 'find_notebook', 'chapter_figures',
+__all__ = ['project_root', 'find_chapter', 'source_hash', 'executed_path', 'keep_executed', 'find_executed', 'failed_checks',
+           'run_chapter', 'check_in_sync', 'run_test_notebook', 'test_notebooks', 'find_notebook', 'chapter_figures',
            'spread_table', 'measure_spread', 'module_order', 'check_layout', 'lint', 'notebook_to_markdown',
            'write_readme', 'notebook_pages', 'default_exp', 'public_names', 'defined_names', 'page_notebook',
            'api_page', 'toctree', 'stage_site', 'docs_installed', 'build_site', 'check_site', 'find_chromium',
@@ -65,6 +65,35 @@ class _EchoingClient:
                 return super().output(outs, msg, display_id, cell_index)
         return Client(nb, **kwargs)
 
+# %% ../nbs/15_cli.ipynb #375e96ce
+def source_hash(nb_path: Path) -> str:
+    "A fingerprint of a notebook's cells (kind and source): an executed copy with another one is out of date."
+    cells = json.loads(Path(nb_path).read_text(encoding='utf-8'))['cells']
+    text = json.dumps([(cell['cell_type'], ''.join(cell['source'])) for cell in cells])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+def executed_path(nb_path: Path, root: Path, full: bool = False) -> Path | None:
+    "Where the executed copy of a notebook of `root/nbs` is kept (`_proc/run/...`, or `_proc/full/...`); None outside nbs."
+    try: relative = Path(nb_path).resolve().relative_to((root/'nbs').resolve())
+    except ValueError: return None
+    return root/'_proc'/('full' if full else 'run')/relative
+
+def keep_executed(nb: dict, nb_path: Path, dest: Path, full: bool = False, fingerprint: str | None = None) -> Path:
+    "Write executed notebook `nb` to `dest`, stamped with the kind of run and `nb_path`'s fingerprint (taken before the run)."
+    nb['metadata']['learnlib'] = {'source_hash': fingerprint or source_hash(nb_path), 'full': full}
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n', encoding='utf-8')
+    return dest
+
+def find_executed(nb_path: Path, root: Path, full: bool = False) -> Path | None:
+    "The up-to-date executed copy of `nb_path`: with `full`, the full-size run's where there is one, else the default run's."
+    for kind in ((True, False) if full else (False,)):
+        copy = executed_path(nb_path, root, kind)
+        if copy is None or not copy.exists(): continue
+        stamp = json.loads(copy.read_text(encoding='utf-8'))['metadata'].get('learnlib', {})
+        if stamp.get('source_hash') == source_hash(nb_path): return copy
+    return None
+
 # %% ../nbs/15_cli.ipynb #22f71b6c
 def failed_checks(nb) -> list[str]:
     "`'cell [n]: Error: message'` for each code cell of an executed notebook that ended in an error."
@@ -79,7 +108,7 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
     from nbconvert import HTMLExporter
     stream = stream or sys.stdout
     path = find_chapter(name)
-    nb = nbformat.read(path, as_version=4)
+    nb, fingerprint = nbformat.read(path, as_version=4), source_hash(path)
     for cell in nb.cells:  # the full-size runs are skipped unless asked for, as in the test suite
         if cell.cell_type == 'code' and 'slow' in _directives(cell.source) and not full:
             cell.metadata.setdefault('tags', []).append('skip-execution')
@@ -108,7 +137,7 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
     (out_dir/f'{path.stem}.html').write_text(html, encoding='utf-8')
     failures = failed_checks(nb)
     kept = executed_path(path, project_root(), full=True) if full and ok and not failures else None
-    if kept: keep_executed(nb, path, kept, full=True)   # what `learnlib docs --full` shows for this chapter
+    if kept: keep_executed(nb, path, kept, full=True, fingerprint=fingerprint)   # what `learnlib docs --full` shows for this chapter
     if failures: stream.write(f'{len(failures)} failed:\n' + ''.join(f'  {f}\n' for f in failures))
     ok = ok and not failures
     verdict = 'finished' if ok else 'FAILED'
@@ -146,35 +175,6 @@ def check_in_sync(root: Path, stream=None) -> bool:
         else: stream.write(f'ok: {what}\n')
     return ok
 
-# %% ../nbs/15_cli.ipynb #375e96ce
-def source_hash(nb_path: Path) -> str:
-    "A fingerprint of a notebook's cells (kind and source): an executed copy with another one is out of date."
-    cells = json.loads(Path(nb_path).read_text(encoding='utf-8'))['cells']
-    text = json.dumps([(cell['cell_type'], ''.join(cell['source'])) for cell in cells])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-def executed_path(nb_path: Path, root: Path, full: bool = False) -> Path | None:
-    "Where the executed copy of a notebook of `root/nbs` is kept (`_proc/run/...`, or `_proc/full/...`); None outside nbs."
-    try: relative = Path(nb_path).resolve().relative_to((root/'nbs').resolve())
-    except ValueError: return None
-    return root/'_proc'/('full' if full else 'run')/relative
-
-def keep_executed(nb: dict, nb_path: Path, dest: Path, full: bool = False) -> Path:
-    "Write executed notebook `nb` to `dest`, stamped with `nb_path`'s fingerprint and the kind of run."
-    nb['metadata']['learnlib'] = {'source_hash': source_hash(nb_path), 'full': full}
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n', encoding='utf-8')
-    return dest
-
-def find_executed(nb_path: Path, root: Path, full: bool = False) -> Path | None:
-    "The up-to-date executed copy of `nb_path`: with `full`, the full-size run's where there is one, else the default run's."
-    for kind in ((True, False) if full else (False,)):
-        copy = executed_path(nb_path, root, kind)
-        if copy is None or not copy.exists(): continue
-        stamp = json.loads(copy.read_text(encoding='utf-8'))['metadata'].get('learnlib', {})
-        if stamp.get('source_hash') == source_hash(nb_path): return copy
-    return None
-
 # %% ../nbs/15_cli.ipynb #5b2c0a02
 def run_test_notebook(path: Path, skip_flags: Sequence[str] = (), force_flags: Sequence[str] = (),
                       basepath: str | None = None, keep: Path | None = None) -> tuple[bool, float]:
@@ -189,7 +189,7 @@ def run_test_notebook(path: Path, skip_flags: Sequence[str] = (), force_flags: S
     os.environ['IN_TEST'] = '1'
     frontmatter = getattr(NBProcessor(path, procs=FrontmatterProc, process=True).nb, 'frontmatter_', {})
     if str(frontmatter.get('skip_exec', '')).lower() in ('true', '1', 'yes'): return True, 0.
-    flags = set(skip_flags) - set(force_flags)
+    flags, fingerprint = set(skip_flags) - set(force_flags), source_hash(path)   # an edit during the run makes it stale
     nb = NBProcessor(path).nb              # each cell's directives read into `directives_` and taken off its source
     def skip(cell) -> bool:
         if cell.cell_type != 'code' or 'nbdev_export' + '(' in cell.source: return True
@@ -203,7 +203,7 @@ def run_test_notebook(path: Path, skip_flags: Sequence[str] = (), force_flags: S
         return False, time.time() - start
     if keep is not None:   # the page shows the cells as written: directives back on (the site hides what they hide)
         for cell, written in zip(nb.cells, read_nb(path).cells): cell.source = written.source
-        keep_executed(nb2dict(nb), path, keep, full='slow' in force_flags)
+        keep_executed(nb2dict(nb), path, keep, full='slow' in force_flags, fingerprint=fingerprint)
     return True, time.time() - start
 
 def test_notebooks(path: str | Sequence[Path] | None = None, flags: str = '', n_workers: int = 2, threads: int = 1,
@@ -552,13 +552,17 @@ def build_site(root: Path | None = None, out: Path | None = None, work: Path | N
     start = time.time()
     missing = stage_site(root, work/'site', pages, full)
     if missing: stream.write(f'shown without outputs (no executed copy; `learnlib test` makes them): {", ".join(missing)}\n')
+    # Sphinx builds into work/html (myst-nb writes its image files beside that folder, in work/jupyter_execute), and
+    # keeps what it read in work/doctrees, for the next build to read only what changed; the site is then copied out
     cmd = [sys.executable, '-m', 'sphinx', '-b', 'html', '-q', '-c', str(root/'docs'), '-d', str(work/'doctrees'),
-           str(work/'site'), str(out)]
+           str(work/'site'), str(work/'html')]
     done = subprocess.run(cmd, env={**os.environ, 'LEARNLIB_ROOT': str(root), 'MPLBACKEND': 'Agg'},
                           capture_output=True, text=True)
     warnings = [l for l in done.stderr.splitlines() if 'WARNING' in l or 'ERROR' in l]
     for line in warnings[:20]: stream.write(line + '\n')
     if done.returncode: raise RuntimeError(f'sphinx-build failed ({done.returncode}):\n{done.stderr[-3000:]}')
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(work/'html', out, ignore=shutil.ignore_patterns('.buildinfo', '.doctrees'))
     n_pages = sum(1 for _ in out.rglob('*.html'))
     stream.write(f'site built in {time.time() - start:.0f}s: {n_pages} pages, {len(warnings)} warnings, {out}/index.html\n')
     return out
@@ -693,7 +697,10 @@ def browser_check(site: Path, shots: Path, pages: Sequence[str] = ('index.html',
             box = WebDriverWait(driver, 10).until(lambda d: next(
                 (e for e in d.find_elements(By.CSS_SELECTOR, 'input[name="q"]') if e.is_displayed()), False))
             box.send_keys(query, Keys.ENTER)
-            hits = WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, '#search-results li a'))
+            # Sphinx lists the results one by one, then writes how many pages it found
+            WebDriverWait(driver, 30).until(lambda d: d.execute_script(
+                "return (document.querySelector('#search-results .search-summary') || {}).textContent"))
+            hits = driver.find_elements(By.CSS_SELECTOR, '#search-results li a')
             look('search')
             if not any(query in h.text or query in (h.get_attribute('href') or '') for h in hits):
                 problems.append(f'search: no result for {query!r} names it: {[h.text for h in hits][:5]}')
