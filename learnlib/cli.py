@@ -563,7 +563,7 @@ def build_site(root: Path | None = None, out: Path | None = None, work: Path | N
     if done.returncode: raise RuntimeError(f'sphinx-build failed ({done.returncode}):\n{done.stderr[-3000:]}')
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(work/'html', out, ignore=shutil.ignore_patterns('.buildinfo', '.doctrees'))
-    n_pages = sum(1 for _ in out.rglob('*.html'))
+    n_pages = sum(1 for p in out.rglob('*.html') if not p.relative_to(out).parts[0].startswith('_'))
     stream.write(f'site built in {time.time() - start:.0f}s: {n_pages} pages, {len(warnings)} warnings, {out}/index.html\n')
     return out
 
