@@ -347,34 +347,34 @@ class MixHandler(Callback):
         own, other = (_per_item(learn.loss_func, learn.pred, *yb).reshape(bs, -1).mean(1) for yb in (learn.yb, self.yb1))
         learn.loss_grad = torch.lerp(other, own, lam).mean()
         learn.loss = learn.loss_grad.detach()
+    def _replace_batch(self, mixed: Tensor, shuffle: Tensor):
+        "The model gets `mixed`; the loss pairs it with the targets of the images mixed in (batch order `shuffle`)."
+        self.shuffle, self.yb1 = shuffle, tuple(y[shuffle] for y in self.learn.yb)
+        self.learn.xb = (mixed, *self.learn.xb[1:])
 
 class MixUp(MixHandler):
     "Blend each training image with another of its batch, weight `lam ~ Beta(alpha, alpha)` (at least 0.5) on its own."
     def __init__(self, alpha: float = 0.4): super().__init__(alpha)
     def before_batch(self):
-        learn = self.learn
-        x = learn.xb[0]
+        x = self.learn.xb[0]
         lam = self.distrib.sample((len(x),))
         self.lam = torch.maximum(lam, 1 - lam)
-        self.shuffle = shuffle = torch.randperm(len(x)).to(x.device)
-        self.yb1 = tuple(y[shuffle] for y in learn.yb)
+        shuffle = torch.randperm(len(x)).to(x.device)
         weight = self.lam.to(x.device, x.dtype).view(-1, *[1] * (x.ndim - 1))
-        learn.xb = (torch.lerp(x[shuffle], x, weight), *learn.xb[1:])
+        self._replace_batch(torch.lerp(x[shuffle], x, weight), shuffle)
 
 class CutMix(MixHandler):
     "Paste a random rectangle of another training image over each one; `lam` is the share of the image left as it was."
     def __init__(self, alpha: float = 1.): super().__init__(alpha)
     def before_batch(self):
-        learn = self.learn
-        x = learn.xb[0]
+        x = self.learn.xb[0]
         bs, h, w = len(x), x.shape[-2], x.shape[-1]
         cut = (1 - self.distrib.sample()).sqrt()   # the rectangle's side, as a fraction of the image's
         ch, cw = int(h * cut), int(w * cut)
         cy, cx = torch.randint(h, ()).item(), torch.randint(w, ()).item()
         y0, y1, x0, x1 = max(cy - ch // 2, 0), min(cy + ch // 2, h), max(cx - cw // 2, 0), min(cx + cw // 2, w)
-        self.box, self.shuffle = (y0, y1, x0, x1), torch.randperm(bs).to(x.device)
-        x = x.clone()
-        x[..., y0:y1, x0:x1] = x[self.shuffle][..., y0:y1, x0:x1]
+        self.box, shuffle = (y0, y1, x0, x1), torch.randperm(bs).to(x.device)
+        mixed = x.clone()
+        mixed[..., y0:y1, x0:x1] = x[shuffle][..., y0:y1, x0:x1]
         self.lam = torch.full((bs,), 1 - (y1 - y0) * (x1 - x0) / (h * w))
-        self.yb1 = tuple(y[self.shuffle] for y in learn.yb)
-        learn.xb = (x, *learn.xb[1:])
+        self._replace_batch(mixed, shuffle)

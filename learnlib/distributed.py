@@ -234,27 +234,24 @@ def notebook_launcher(function: Callable, args: tuple = (), num_processes: int |
     procs = [ctx.Process(target=_run_rank, args=(function, args, r, n, port, threads, results)) for r in range(n)]
     for p in procs: p.start()
     returned, failures, deadline = {}, {}, time.monotonic() + timeout
+    def drain():
+        "Take what the processes have sent: a return value, or a failure's traceback."
+        while not results.empty():
+            rank, error, value = results.get()
+            if error is None: returned[rank] = value
+            else: failures[rank] = error
     try:
         while len(returned) < n and not failures:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"notebook_launcher: the {n} processes didn't finish in {timeout:.0f} s; stopped them.")
-            while not results.empty():
-                rank, error, value = results.get()
-                if error is None: returned[rank] = value
-                else: failures[rank] = error
+            drain()
             silent = [r for r, p in enumerate(procs) if p.exitcode not in (None, 0) and r not in failures]
             if silent and results.empty(): failures[silent[0]] = f'it died with exit code {procs[silent[0]].exitcode}'
             time.sleep(0.02)
         if failures:   # the others stop within moments of the first (their partner left): hear them out briefly
             end = time.monotonic() + 2
-            while time.monotonic() < end and any(p.is_alive() for p in procs):
-                while not results.empty():
-                    rank, error, _ = results.get()
-                    if error is not None: failures[rank] = error
-                time.sleep(0.02)
-            while not results.empty():
-                rank, error, _ = results.get()
-                if error is not None: failures[rank] = error
+            while time.monotonic() < end and any(p.is_alive() for p in procs): drain(); time.sleep(0.02)
+            drain()
     finally:
         for p in procs:
             if p.is_alive(): p.terminate()

@@ -45,8 +45,9 @@ def _plain(v: Any) -> bool: return v is None or isinstance(v, (bool, int, float,
 
 # %% ../nbs/02_losses.ipynb #c3c44f04
 class CrossEntropyLossFlat(BaseLossFlat):
-    "`nn.CrossEntropyLoss` over the flattened input; the class axis is `axis`."
-    def __init__(self, *args, axis: int = -1, **kwargs): super().__init__(nn.CrossEntropyLoss, *args, axis=axis, **kwargs)
+    "`nn.CrossEntropyLoss` (or a subclass's `loss_cls`) over the flattened input; the class axis is `axis`."
+    loss_cls = nn.CrossEntropyLoss
+    def __init__(self, *args, axis: int = -1, **kwargs): super().__init__(self.loss_cls, *args, axis=axis, **kwargs)
     def activation(self, x: Tensor) -> Tensor: return F.softmax(x, dim=self.axis)
     def decodes(self, x: Tensor) -> Tensor: return x.argmax(dim=self.axis)
 
@@ -80,9 +81,6 @@ class LabelSmoothingCrossEntropy(nn.Module):
         elif self.reduction == 'sum': uniform = uniform.sum()
         return torch.lerp(labelled, uniform, self.eps)
 
-class LabelSmoothingCrossEntropyFlat(BaseLossFlat):
-    "`LabelSmoothingCrossEntropy` over the flattened input; the class axis is `axis`."
-    def __init__(self, *args, axis: int = -1, **kwargs):
-        super().__init__(LabelSmoothingCrossEntropy, *args, axis=axis, **kwargs)
-    def activation(self, x: Tensor) -> Tensor: return F.softmax(x, dim=self.axis)
-    def decodes(self, x: Tensor) -> Tensor: return x.argmax(dim=self.axis)
+class LabelSmoothingCrossEntropyFlat(CrossEntropyLossFlat):
+    "`LabelSmoothingCrossEntropy` over the flattened input; read as cross-entropy's (softmax, argmax)."
+    loss_cls = LabelSmoothingCrossEntropy
