@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py --quick      # a few minutes: data subsets, 2 rounds; checks the harness works
     .venv/bin/python bench/run.py              # full: full data sets, 3 rounds, 5-epoch accuracy; run on a quiet machine
     .venv/bin/python bench/run.py --cases 1,4 --repeats 5 --threads 2 --no-fastai
+    .venv/bin/python bench/run.py --cases 1 --threads default   # nothing set: torch's threads on every core
 
 Cases (issue 9): 1 chapter-13 MNIST CNN (learnlib vs plain PyTorch floor vs fastai), 2 Learner loop overhead,
 3 lr_find, 4 fine_tune (ANIMALS, MobileNetV2), 5 data pipeline, 6 peak memory of case 1 (from case 1's runs).
@@ -57,12 +58,17 @@ def run_case(script: Path, quick: bool, repeats: int, threads: int | None, with_
     return md_table(res['rows']), res
 
 
+def _threads(value: str) -> int | None:
+    "`--threads`: a number, or 'default' for none set (torch then uses every core)."
+    return None if value == 'default' else int(value)
+
 def main(argv=None) -> str:
     ap = argparse.ArgumentParser(description='learnlib benchmarks (issue 9)')
     ap.add_argument('--quick', action='store_true', help='subsets and 2 rounds: a few minutes, to check the harness')
     ap.add_argument('--cases', default='1,2,3,4,5,6', help='comma-separated case numbers (6 comes with 1)')
     ap.add_argument('--repeats', type=int, default=None, help='alternating rounds (default: 2 quick, 3 full)')
-    ap.add_argument('--threads', type=int, default=None, help="torch threads in every contender (default: torch's)")
+    ap.add_argument('--threads', type=_threads, default=None, metavar='N|default',
+                    help="torch threads in every contender; 'default' (the default): nothing set, as a reader runs")
     ap.add_argument('--no-fastai', action='store_true', help='skip the fastai contenders (no venv needed)')
     args = ap.parse_args(argv)
     repeats = args.repeats or (2 if args.quick else 3)
@@ -77,7 +83,8 @@ def main(argv=None) -> str:
     with_fastai = not args.no_fastai
     if with_fastai: fastai_python(log=log)   # create the venv up front, so no case's timing includes it
     start, load0 = time.time(), load_now()
-    head = [f'## learnlib benchmarks — {mode} run', '', f'Machine: {machine_line(threads)}', '']
+    setting = 'threads: default (none set)' if args.threads is None else f'threads: --threads {args.threads}'
+    head = [f'## learnlib benchmarks — {mode} run', '', f'Machine: {machine_line(threads)}; {setting}', '']
     sections, raw = [], {}
     for case, (title, script) in CASES.items():
         if case not in wanted: continue

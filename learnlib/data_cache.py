@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_data_cache.ipynb #362e23b4
 from __future__ import annotations
-import math, mmap, multiprocessing, sys
+import math, mmap, multiprocessing, os, sys
 from typing import Any
 import torch
 from torch import Tensor
@@ -122,6 +122,17 @@ class _FillJobs(torch.utils.data.Dataset):
 
 _FILL_MIN = 1000   # items: below this, decoding in this process is quicker than starting a worker
 _FILL_CHUNK = 512  # items a worker decodes per round trip
+_FILL_MAX_WORKERS = 4   # fill workers started by default: one per core, up to this many
+_FILL_NICE = 19    # the fill workers' priority, below the training's: the lowest there is
+
+def _fill_worker_init(worker_id: int):
+    "Lower this fill worker's priority: the training's threads get the cores first, the decoding what they leave."
+    if hasattr(os, 'nice'): os.nice(_FILL_NICE)   # no `nice` on Windows (and no forked fill workers there either)
+
+def _auto_fill_workers(n_items: int) -> int:
+    "How many fill workers start by default for a cold cache of `n_items` items: one per core on 2 cores or more."
+    if not (_can_fork() and defaults.cpus >= 2 and n_items >= _FILL_MIN): return 0
+    return min(defaults.cpus, _FILL_MAX_WORKERS)
 
 def _no_collate(items): return items
 
@@ -137,13 +148,14 @@ def _start_filling(fills: list[tuple[CachedDataset, Tensor]], n_workers: int):
     loader = torch.utils.data.DataLoader(_FillJobs(parts), sampler=jobs, batch_size=None, num_workers=n_workers,
                                          collate_fn=_no_collate, prefetch_factor=math.ceil(len(jobs) / n_workers),
                                          multiprocessing_context='fork' if _can_fork() else None,
+                                         worker_init_fn=_fill_worker_init,
                                          generator=torch.Generator())   # its workers' seeds: not from the global RNG
     return start_workers(loader)   # all jobs queued at once: the worker never waits for the loop
 
 def fill_while_training(dataset: CachedDataset, batches: list[Tensor], num_workers: int = 0, auto_workers: bool = False):
     """An epoch over a cold cache: the collated `batches`, while a worker decodes the epoch's items ahead of the loop,
     then the cold datasets of `dataset.fill_next`; this process stores what the worker sends back."""
-    n = num_workers or (1 if auto_workers and _can_fork() and defaults.cpus >= 2 and len(dataset) >= _FILL_MIN else 0)
+    n = num_workers or (_auto_fill_workers(len(dataset)) if auto_workers else 0)
     fills = [(dataset, torch.cat(batches))] if n > 0 and batches else []
     if fills: fills += [(ds, torch.arange(len(ds))) for ds in dataset.fill_next if len(ds) and ds.needs_fill]
     ahead = _start_filling(fills, n) if fills else None
