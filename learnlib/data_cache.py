@@ -98,10 +98,13 @@ class CachedDataset(ItemDataset):
 
     def __repr__(self): return f"{super().__repr__()}, cache={self.cache}"
 
+def _fits(rows: list[Tensor], xs: tuple) -> bool:
+    "Whether inputs `xs` fit a row of `rows` (same shapes and dtypes)."
+    return all(isinstance(x, Tensor) and x.shape == r.shape[1:] and x.dtype == r.dtype for x, r in zip(xs, rows))
+
 def _put_row(rows: list[Tensor], i: int, xs: tuple) -> bool:
-    "Write item `i`'s inputs `xs` into row `i` of the shared `rows`, if they fit (same shapes and dtypes)."
-    if not all(isinstance(x, Tensor) and x.shape == r.shape[1:] and x.dtype == r.dtype for x, r in zip(xs, rows)):
-        return False
+    "Write item `i`'s inputs `xs` into row `i` of the shared `rows`, if they fit."
+    if not _fits(rows, xs): return False
     for row, x in zip(rows, xs): row[i] = x
     return True
 
@@ -113,11 +116,14 @@ class _FillJobs(torch.utils.data.Dataset):
     def __getitem__(self, job: tuple[int, Tensor]) -> tuple[int, list, list]:
         k, idxs = job
         dataset, rows = self.parts[k]
-        done, rest = [], []
+        done, fitting, rest = [], [], []
         for i in idxs.tolist():
             xs = dataset.read(i)
-            if rows is not None and _put_row(rows, i, xs): done.append(i)
+            if rows is not None and _fits(rows, xs): done.append(i); fitting.append(xs)
             else: rest.append((i, xs))
+        if done:   # one write per slot for the whole job
+            at = torch.tensor(done)
+            for row, slot in zip(rows, zip(*fitting)): row[at] = torch.stack(slot)
         return k, done, rest   # lists, not tensors: a tensor would cross in shared memory of its own
 
 _FILL_MIN = 1000   # items: below this, decoding in this process is quicker than starting a worker

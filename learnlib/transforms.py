@@ -29,7 +29,7 @@ def read_image(fn: str | Path | Image.Image | np.ndarray | Tensor, mode: str = '
     if isinstance(fn, Tensor): x = fn if fn.ndim == 3 else fn[None]
     elif isinstance(fn, Image.Image): x = _pil_to_tensor(fn, mode)
     elif isinstance(fn, np.ndarray): x = torch.from_numpy(fn.copy()); x = x.permute(2, 0, 1) if x.ndim == 3 else x[None]
-    else: return _read_file(Path(fn), mode)
+    else: return _read_file(fn if isinstance(fn, Path) else Path(fn), mode)
     if x.shape[0] != (1 if mode == 'L' else 3):  # match the channels the block asks for
         x = TF.rgb_to_grayscale(x[:3]) if mode == 'L' else x[:1].expand(3, -1, -1).contiguous() if x.shape[0] == 1 else x[:3]
     return x
