@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_data_cache.ipynb #362e23b4
 from __future__ import annotations
-import math, mmap, multiprocessing, os, sys
+import math, mmap, multiprocessing, sys
 from typing import Any
 import torch
 from torch import Tensor
@@ -128,17 +128,16 @@ class _FillJobs(torch.utils.data.Dataset):
 
 _FILL_MIN = 1000   # items: below this, decoding in this process is quicker than starting a worker
 _FILL_CHUNK = 512  # items a worker decodes per round trip
-_FILL_MAX_WORKERS = 4   # fill workers started by default: one per core, up to this many
-_FILL_NICE = 19    # the fill workers' priority, below the training's: the lowest there is
+_FILL_MAX_WORKERS = 4   # fill workers started by default: at most this many
 
-def _fill_worker_init(worker_id: int):
-    "Lower this fill worker's priority: the training's threads get the cores first, the decoding what they leave."
-    if hasattr(os, 'nice'): os.nice(_FILL_NICE)   # no `nice` on Windows (and no forked fill workers there either)
-
-def _auto_fill_workers(n_items: int) -> int:
-    "How many fill workers start by default for a cold cache of `n_items` items: one per core on 2 cores or more."
-    if not (_can_fork() and defaults.cpus >= 2 and n_items >= _FILL_MIN): return 0
-    return min(defaults.cpus, _FILL_MAX_WORKERS)
+def _fill_plan(n_items: int) -> tuple[int, bool]:
+    """How a cold cache of `n_items` items fills by default: `(workers, first)`. The workers get the cores torch's
+    threads leave free, one each, and decode while the epoch trains; when torch's threads use every core, one worker
+    per core decodes everything `first`, and the epoch then trains from memory."""
+    if not (_can_fork() and defaults.cpus >= 2 and n_items >= _FILL_MIN): return 0, False
+    free = defaults.cpus - torch.get_num_threads()
+    if free >= 1: return min(free, _FILL_MAX_WORKERS), False
+    return min(defaults.cpus, _FILL_MAX_WORKERS), True
 
 def _no_collate(items): return items
 
@@ -154,14 +153,14 @@ def _start_filling(fills: list[tuple[CachedDataset, Tensor]], n_workers: int):
     loader = torch.utils.data.DataLoader(_FillJobs(parts), sampler=jobs, batch_size=None, num_workers=n_workers,
                                          collate_fn=_no_collate, prefetch_factor=math.ceil(len(jobs) / n_workers),
                                          multiprocessing_context='fork' if _can_fork() else None,
-                                         worker_init_fn=_fill_worker_init,
                                          generator=torch.Generator())   # its workers' seeds: not from the global RNG
     return start_workers(loader)   # all jobs queued at once: the worker never waits for the loop
 
 def fill_while_training(dataset: CachedDataset, batches: list[Tensor], num_workers: int = 0, auto_workers: bool = False):
-    """An epoch over a cold cache: the collated `batches`, while a worker decodes the epoch's items ahead of the loop,
-    then the cold datasets of `dataset.fill_next`; this process stores what the worker sends back."""
-    n = num_workers or (_auto_fill_workers(len(dataset)) if auto_workers else 0)
+    """An epoch over a cold cache: the collated `batches`, while workers decode the epoch's items ahead of the loop,
+    then the cold datasets of `dataset.fill_next`; this process stores what they send back. (By default, when torch's
+    threads use every core, the workers decode everything before the first batch: see `_fill_plan`.)"""
+    n, first = (num_workers, False) if num_workers else _fill_plan(len(dataset)) if auto_workers else (0, False)
     fills = [(dataset, torch.cat(batches))] if n > 0 and batches else []
     if fills: fills += [(ds, torch.arange(len(ds))) for ds in dataset.fill_next if len(ds) and ds.needs_fill]
     ahead = _start_filling(fills, n) if fills else None
@@ -171,6 +170,9 @@ def fill_while_training(dataset: CachedDataset, batches: list[Tensor], num_worke
         if done: ds.mark_ready(torch.tensor(done))
         for i, xs in rest: ds.store(i, xs)
         return len(done) + len(rest) if k == 0 else 0
+    if first and ahead is not None:   # no core to spare while training: decode everything now, on every core
+        for result in ahead: keep(*result)
+        ahead = None
     delivered = needed = 0
     for idxs in batches:
         needed += len(idxs)
