@@ -338,7 +338,7 @@ class DataLoader:
         axs = get_grid(n, nrows, ncols, figsize=figsize)
         show_images([b[0][j] for j in range(n)], titles=titles, axs=axs, **kwargs)
         for k in self.point_slots:
-            for j in range(n): show_points(b[k][j], b[0][j].shape[-2:], axs[j])
+            for j, ax in enumerate(axs): show_points(b[k][j], b[0][j].shape[-2:], ax)   # axs: n, or fewer
 
     def _decode_target(self, b, j, k):
         blocks = getattr(self.dataset, 'blocks', None)
@@ -549,9 +549,9 @@ class DataLoaders:
         if self.n_inp in self.valid.point_slots:   # points: the target (green dots) and the prediction (red crosses)
             axs = get_grid(n, nrows, ncols, figsize=figsize)
             show_images([b[0][j] for j in range(n)], axs=axs, **kwargs)
-            for j in range(n):
-                show_points(b[self.n_inp][j], b[0][j].shape[-2:], axs[j])
-                show_points(to_cpu(preds[j]), b[0][j].shape[-2:], axs[j], color='red', marker='x')
+            for j, ax in enumerate(axs):   # n, or fewer (nrows × ncols)
+                show_points(b[self.n_inp][j], b[0][j].shape[-2:], ax)
+                show_points(to_cpu(preds[j]), b[0][j].shape[-2:], ax, color='red', marker='x')
             return
         targs = [self.decode_target(b[self.n_inp][j]) for j in range(n)]
         preds_ = [self.decode_target(to_cpu(preds[j])) for j in range(n)]
