@@ -14,7 +14,7 @@ from .losses import CrossEntropyLossFlat, MSELossFlat
 # %% auto #0
 __all__ = ['CollateError', 'collate', 'collate_slot', 'Stateful', 'ItemTransform', 'Pipeline', 'map_items', 'ItemDataset',
            'TensorDataset', 'BatchTransform', 'apply_tfm', 'sort_tfms', 'fetch_batch', 'start_workers', 'DataLoader',
-           'show_image', 'get_grid', 'show_images', 'TorchLoader', 'DataLoaders']
+           'show_image', 'get_grid', 'show_images', 'show_points', 'TorchLoader', 'DataLoaders']
 
 # %% ../nbs/03_data.ipynb #cf8f6d31
 class CollateError(RuntimeError):
@@ -237,6 +237,10 @@ class DataLoader:
     def split_idx(self) -> int | None: return getattr(self.dataset, 'split_idx', None)
     @property
     def items(self): return self.dataset.items
+    @property
+    def point_slots(self) -> list[int]:
+        "The target slots that are points in the image (their block says `is_point`): they move with it."
+        return [k for k, b in enumerate(getattr(self.dataset, 'blocks', None) or []) if getattr(b, 'is_point', False)]
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -271,8 +275,13 @@ class DataLoader:
         "Move a collated batch to the device and run the batch transforms on the input slots."
         if not isinstance(b, (tuple, list)): return self.after((b,))[0]   # items that were not tuples
         b = list(to_device(tuple(b), self.device, non_blocking=True))
+        points = self.point_slots
         for i in self.tfm_slots:
-            for tfm in self.after_batch: b[i] = apply_tfm(tfm, b[i], self.split_idx)
+            for tfm in self.after_batch:
+                if points and i == self.tfm_slots[0] and hasattr(tfm, 'with_points'):   # geometry: points move too
+                    b[i], moved = tfm.with_points(b[i], [b[k] for k in points], self.split_idx)
+                    for k, p in zip(points, moved): b[k] = p
+                else: b[i] = apply_tfm(tfm, b[i], self.split_idx)
         return tuple(b)
 
     def one_batch(self) -> tuple:
@@ -324,8 +333,12 @@ class DataLoader:
         b = self.one_batch() if b is None else b
         b = self.decode(b)
         n = min(max_n, len(b[0]))
-        titles = [', '.join(_label_str(self._decode_target(b, j, k)) for k in range(self.n_inp, len(b))) for j in range(n)]
-        show_images([b[0][j] for j in range(n)], nrows=nrows, ncols=ncols, titles=titles, figsize=figsize, **kwargs)
+        labels = [k for k in range(self.n_inp, len(b)) if k not in self.point_slots]   # points are drawn, not written
+        titles = [', '.join(_label_str(self._decode_target(b, j, k)) for k in labels) for j in range(n)]
+        axs = get_grid(n, nrows, ncols, figsize=figsize)
+        show_images([b[0][j] for j in range(n)], titles=titles, axs=axs, **kwargs)
+        for k in self.point_slots:
+            for j, ax in enumerate(axs): show_points(b[k][j], b[0][j].shape[-2:], ax)   # axs: n, or fewer
 
     def _decode_target(self, b, j, k):
         blocks = getattr(self.dataset, 'blocks', None)
@@ -383,6 +396,12 @@ def show_images(ims: Sequence, nrows: int | None = None, ncols: int | None = Non
     for j, (im, ax) in enumerate(zip(ims, axs)):
         show_image(im, ax=ax, title=titles[j] if titles else None,
                    title_color=title_colors[j] if title_colors else None, **kwargs)
+
+# %% ../nbs/03_data.ipynb #3d5e0a02
+def show_points(points: Tensor, size: tuple[int, int], ax, color: str = 'lime', marker: str = 'o', s: float = 40, **kwargs) -> None:
+    "Draw `points` ((x, y) in -1..1; any shape that is pairs) on the axes `ax` of an image of `size` (h, w)."
+    (h, w), xy = size, torch.as_tensor(points).detach().cpu().float().reshape(-1, 2)
+    ax.scatter((xy[:, 0] + 1) * (w - 1) / 2, (xy[:, 1] + 1) * (h - 1) / 2, c=color, marker=marker, s=s, **kwargs)
 
 # %% ../nbs/03_data.ipynb #8b2e0c02
 def _is_image_batch(x) -> bool:
@@ -527,6 +546,13 @@ class DataLoaders:
         "Show items of batch `b` titled with target and prediction (green when they agree, red when not)."
         b = self.valid.decode(b)
         n = min(max_n, len(b[0]))
+        if self.n_inp in self.valid.point_slots:   # points: the target (green dots) and the prediction (red crosses)
+            axs = get_grid(n, nrows, ncols, figsize=figsize)
+            show_images([b[0][j] for j in range(n)], axs=axs, **kwargs)
+            for j, ax in enumerate(axs):   # n, or fewer (nrows × ncols)
+                show_points(b[self.n_inp][j], b[0][j].shape[-2:], ax)
+                show_points(to_cpu(preds[j]), b[0][j].shape[-2:], ax, color='red', marker='x')
+            return
         targs = [self.decode_target(b[self.n_inp][j]) for j in range(n)]
         preds_ = [self.decode_target(to_cpu(preds[j])) for j in range(n)]
         ok = [_label_str(t) == _label_str(p) for t, p in zip(targs, preds_)]

@@ -13,13 +13,14 @@ from .core import as_list, item_at, step_name, short_repr
 from .losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat
 from .data import (Pipeline, DataLoaders, ItemTransform, CollateError, collate, map_items, apply_tfm)
 from .data_cache import CachedDataset, use_cache
-from .transforms import PILImage, IntToFloatTensor
+from .transforms import PILImage, IntToFloatTensor, Resize
+from PIL import Image
 
 # %% auto #0
 __all__ = ['image_extensions', 'get_files', 'get_image_files', 'parent_label', 'RegexLabeller', 'using_attr', 'ColReader',
            'RandomSplitter', 'GrandparentSplitter', 'IndexSplitter', 'FuncSplitter', 'ColSplitter', 'TransformBlock',
-           'ImageBlock', 'CategoryBlock', 'MultiCategoryBlock', 'RegressionBlock', 'Datasets', 'DataBlock',
-           'ImageDataLoaders']
+           'ImageBlock', 'CategoryBlock', 'MultiCategoryBlock', 'RegressionBlock', 'PointBlock', 'Datasets',
+           'DataBlock', 'ImageDataLoaders']
 
 # %% ../nbs/06_datablock.ipynb #64151470
 image_extensions = {k for k, v in mimetypes.types_map.items() if v.startswith('image/')} | {'.webp', '.jpeg', '.jpg', '.png'}
@@ -255,6 +256,50 @@ class RegressionBlock(TransformBlock):
     def state(self) -> dict: return {'name': 'RegressionBlock', 'kwargs': {'n_out': self.n_out}}
     def describe(self) -> str: return "RegressionSetup"
 
+# %% ../nbs/06_datablock.ipynb #9c7d0b02
+def _image_size(x: Any) -> tuple[int, int]:
+    "(width, height) of an image: a file (its header only), a PIL image, or an array/tensor (H×W or C×H×W)."
+    if isinstance(x, (str, Path)):
+        with Image.open(x) as im: return im.size   # PIL reads the header here, not the pixels
+    if isinstance(x, Image.Image): return x.size
+    if isinstance(x, Tensor): return int(x.shape[-1]), int(x.shape[-2])
+    a = np.asarray(x)
+    return (a.shape[1], a.shape[0]) if a.ndim == 2 or a.shape[-1] in (1, 3, 4) else (a.shape[-1], a.shape[-2])
+
+class _WithImageSize:
+    "A `PointBlock`'s getter: the points `get_y` gives, and the size of the image `get_x` gives, for scaling."
+    def __init__(self, get_y: Callable | None, get_x: Callable | None): self.get_y, self.get_x = get_y, get_x
+    def __call__(self, o: Any) -> tuple:
+        return (self.get_y(o) if self.get_y else o), _image_size(self.get_x(o) if self.get_x else o)
+    def __repr__(self): return step_name(self.get_y) if self.get_y else 'the item'
+
+class PointBlock(TransformBlock):
+    "k points (x, y) per image, given in pixels, as a k×2 float tensor in -1..1; moved with the image by `Affine`."
+    is_point = True
+    def __init__(self):
+        super().__init__(); self.n_out = None
+    def setup(self, values: Sequence):
+        if len(values): self.n_out = int(np.asarray(values[0][0], dtype=np.float32).size)
+    def encode(self, value: tuple) -> Tensor:
+        points, (w, h) = value
+        xy = torch.as_tensor(np.asarray(points, dtype=np.float32)).reshape(-1, 2)
+        if xy.numel() == 0: raise ValueError("A PointBlock target needs at least one point (x, y) per image.")
+        return xy * 2 / torch.tensor([max(w - 1, 1), max(h - 1, 1)], dtype=torch.float32) - 1
+    def decode(self, t: Tensor) -> Tensor: return t.detach().reshape(-1, 2)
+    def loss_func(self): return MSELossFlat()
+    @property
+    def c(self) -> int | None: return self.n_out
+    def state(self) -> dict: return {'name': 'PointBlock', 'kwargs': {}}
+    def describe(self) -> str: return "TensorPoint.create -> PointScaler"
+
+def _check_point_tfms(blocks: Sequence, item_tfms: Sequence) -> None:
+    "Refuse item transforms that would move the pixels away from a `PointBlock`'s points."
+    if not any(getattr(b, 'is_point', False) for b in blocks): return
+    bad = [t for t in item_tfms if not (isinstance(t, Resize) and t.method == 'squish')]
+    if bad: raise ValueError(f"The item transform {bad[0]!r} crops or pads the image, and would leave the PointBlock's "
+                             "points behind. Use Resize(size, method='squish'), which keeps them where they are, and "
+                             "batch_tfms=aug_transforms(...) to augment: Affine moves the points with the image.")
+
 # %% ../nbs/06_datablock.ipynb #b1de4786
 class Datasets:
     "The training and validation datasets of a data set, with its blocks."
@@ -310,6 +355,7 @@ class DataBlock:
             return list(self.getters)
         xs = _getter_list(self.get_x, n, 'get_x', 'input')
         ys = _getter_list(self.get_y, n_targ, 'get_y', 'target')
+        ys = [_WithImageSize(g, xs[0]) if getattr(b, 'is_point', False) else g for g, b in zip(ys, self.blocks[n:])]
         return xs + ys
 
     def new(self, item_tfms=None, batch_tfms=None) -> DataBlock:
@@ -343,6 +389,7 @@ class DataBlock:
 
     def datasets(self, source: Any, verbose: bool = False) -> Datasets:
         "Read the items from `source`, split and label them."
+        _check_point_tfms(self.blocks, self.item_tfms)
         items = self._items(source)
         train_idx, valid_idx = self._split(items)
         if verbose: print(f"Found {len(items)} items\n2 datasets of sizes {len(train_idx)},{len(valid_idx)}")

@@ -15,7 +15,7 @@ from .losses import (BaseLossFlat, CrossEntropyLossFlat, BCEWithLogitsLossFlat, 
 from .data import Pipeline, ItemDataset, TensorDataset, DataLoaders
 from .transforms import Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting
 from .transforms import RandomErasing, PILImage, PILImageBW
-from .datablock import TransformBlock, ImageBlock, CategoryBlock, MultiCategoryBlock, RegressionBlock
+from .datablock import TransformBlock, ImageBlock, CategoryBlock, MultiCategoryBlock, RegressionBlock, PointBlock
 from .learner import (Learner, Adam, SGD, RMSProp, accuracy, error_rate, top_k_accuracy, accuracy_multi, rmse,
                               mae, trainable_params)
 from .models import simple_cnn, ResNet, xresnet18, xresnet34, xresnet50
@@ -39,7 +39,8 @@ LOSSES = {c.__name__: c for c in (CrossEntropyLossFlat, BCEWithLogitsLossFlat, M
                                    LabelSmoothingCrossEntropyFlat)}
 TRANSFORMS = {c.__name__: c for c in (Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting,
                                        RandomErasing)}
-BLOCKS = {c.__name__: c for c in (TransformBlock, ImageBlock, CategoryBlock, MultiCategoryBlock, RegressionBlock)}
+BLOCKS = {c.__name__: c for c in (TransformBlock, ImageBlock, CategoryBlock, MultiCategoryBlock, RegressionBlock,
+                                  PointBlock)}
 IMAGE_CLASSES = {c.__name__: c for c in (PILImage, PILImageBW)}
 
 def loss_from_state(state: dict) -> BaseLossFlat:

@@ -18,7 +18,7 @@ from .data import ItemTransform, BatchTransform, show_image
 # %% auto #0
 __all__ = ['imagenet_stats', 'mnist_stats', 'cifar_stats', 'ImageReadError', 'read_image', 'verify_images', 'PILImage',
            'PILImageBW', 'ResizeMethod', 'PadMode', 'Resize', 'RandomResizedCrop', 'ToTensor', 'IntToFloatTensor',
-           'Normalize', 'Affine', 'Lighting', 'aug_transforms', 'RandomErasing']
+           'Normalize', 'Affine', 'move_points', 'Lighting', 'aug_transforms', 'RandomErasing']
 
 # %% ../nbs/05_transforms.ipynb #b4c6790d
 class ImageReadError(ValueError):
@@ -360,6 +360,12 @@ class Affine(BatchTransform):
         else: m = self.matrices(x)
         return self.resample(x, m, size)
 
+    def with_points(self, x: Tensor, points: Sequence[Tensor], split_idx: int | None) -> tuple[Tensor, list[Tensor]]:
+        "`encodes(x)`, and each batch of `points` (n, k, 2: x, y in -1..1) moved where their pixels went."
+        if split_idx != 0: return self.encodes(x, split_idx), list(points)   # validation: the points stay put
+        m = self.matrices(x)
+        return self.resample(x, m, self.size or tuple(x.shape[-2:])), [move_points(p, m) for p in points]
+
     def resample(self, x: Tensor, m: Tensor, size: tuple) -> Tensor:
         "Read each output pixel from where matrix `m` sends its coordinates: one `grid_sample` for the batch."
         if not x.is_floating_point():
@@ -371,6 +377,13 @@ class Affine(BatchTransform):
         grid = coords[..., :2] / coords[..., 2:]
         return F.grid_sample(x, grid, mode=self.mode, padding_mode='zeros' if self.pad_mode == 'zeros' else
                              'border' if self.pad_mode == 'border' else 'reflection', align_corners=self.align_corners)
+
+# %% ../nbs/05_transforms.ipynb #6a1c0e01
+def move_points(points: Tensor, m: Tensor) -> Tensor:
+    "Where `points` (n, k, 2) of the input images land in the output of the resampling matrices `m`: through m's inverse."
+    inverse = torch.linalg.inv(m.double()).to(points.dtype)   # `m` maps output → input; a point goes input → output
+    coords = torch.cat([points, torch.ones_like(points[..., :1])], -1) @ inverse.transpose(1, 2)
+    return coords[..., :2] / coords[..., 2:]
 
 # %% ../nbs/05_transforms.ipynb #f2df93f6
 class Lighting(BatchTransform):
