@@ -352,19 +352,16 @@ class Affine(BatchTransform):
             m = _homography(src, dst) @ m
         return m
 
-    def encodes(self, x: Tensor, split_idx: int | None) -> Tensor:
-        size = self.size or tuple(x.shape[-2:])
-        if split_idx != 0:   # validation: no augmentation, only the final size
-            if tuple(x.shape[-2:]) == tuple(size): return x
-            m = torch.eye(3, device=x.device).expand(len(x), 3, 3)
-        else: m = self.matrices(x)
-        return self.resample(x, m, size)
+    def encodes(self, x: Tensor, split_idx: int | None) -> Tensor: return self.with_points(x, [], split_idx)[0]
 
     def with_points(self, x: Tensor, points: Sequence[Tensor], split_idx: int | None) -> tuple[Tensor, list[Tensor]]:
-        "`encodes(x)`, and each batch of `points` (n, k, 2: x, y in -1..1) moved where their pixels went."
-        if split_idx != 0: return self.encodes(x, split_idx), list(points)   # validation: the points stay put
-        m = self.matrices(x)
-        return self.resample(x, m, self.size or tuple(x.shape[-2:])), [move_points(p, m) for p in points]
+        "The batch `x` resampled, and each batch of `points` (n, k, 2: x, y in -1..1) moved where their pixels went."
+        size = self.size or tuple(x.shape[-2:])
+        if split_idx != 0:   # validation: no augmentation, only the final size (which leaves points in -1..1 put)
+            if tuple(x.shape[-2:]) == tuple(size): return x, list(points)
+            m = torch.eye(3, device=x.device).expand(len(x), 3, 3)
+        else: m = self.matrices(x)
+        return self.resample(x, m, size), [move_points(p, m) for p in points]
 
     def resample(self, x: Tensor, m: Tensor, size: tuple) -> Tensor:
         "Read each output pixel from where matrix `m` sends its coordinates: one `grid_sample` for the batch."
