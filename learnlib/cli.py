@@ -101,7 +101,7 @@ def failed_checks(nb) -> list[str]:
             if cell.cell_type == 'code' for o in cell.get('outputs', []) if o.get('output_type') == 'error']
 
 def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, timeout: int = 3600,
-                stream=None) -> bool:
+                threads: int | None = None, stream=None) -> bool:
     "Execute chapter `name` headless, echo its output to `stream`, write `out_dir/NAME.ipynb` and `.html`."
     import nbformat
     from nbclient.exceptions import CellExecutionError
@@ -119,13 +119,15 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
     # figures drawn inline, as Jupyter does, even where MPLBACKEND says otherwise (the test runner sets Agg)
     os.environ['MPLBACKEND'] = 'module://matplotlib_inline.backend_inline'
     mode = 'full size' if full else 'quick run; --full for the slow cells'
-    stream.write(f'Running {path.name} ({mode}) with {torch.get_num_threads()} torch threads on {defaults.device.type}\n')
+    threads = threads or torch.get_num_threads()   # the kernel starts as this process did, unless told otherwise
+    stream.write(f'Running {path.name} ({mode}) with {threads} torch thread{"s" * (threads > 1)} on {defaults.device.type}\n')
     from jupyter_client import KernelManager
     start, ok = time.time(), True
     with tempfile.TemporaryDirectory() as sockets:  # local sockets: no open TCP port, no warning about one
         km = KernelManager(kernel_name='python3', transport='ipc', ip=str(Path(sockets)/'kernel'))
         client = _EchoingClient(nb, stream, km=km, timeout=timeout, kernel_name='python3',
                                 allow_error_names=['AssertionError'],   # a failed check: report it, run the rest
+                                extra_arguments=[f"--IPKernelApp.exec_lines=__import__('torch').set_num_threads({threads})"],
                                 resources={'metadata': {'path': str(path.parent)}})
         try: client.execute()
         except CellExecutionError: ok = False
@@ -737,6 +739,7 @@ def main(argv: list[str] | None = None) -> int:
     chapter.add_argument('name', help='chapter name or prefix, e.g. 01_intro or 01')
     chapter.add_argument('--out', default='out', help='folder for the executed notebook and its HTML page')
     chapter.add_argument('--full', action='store_true', help='also run the full-size (#| slow) cells')
+    chapter.add_argument('--threads', type=int, default=None, help="torch threads in the chapter's kernel (default: torch's own)")
     test = sub.add_parser('test', help='check the notebooks are clean and exported and the modules lint-free, then run them as tests')
     test.add_argument('--path', default=None, help='a notebook or folder (default: all of nbs/)')
     test.add_argument('--flags', default='', help='test flags to run, e.g. "slow" for the full-size runs')
@@ -771,7 +774,7 @@ def main(argv: list[str] | None = None) -> int:
     figures.add_argument('--until', default=None)
     args = parser.parse_args(argv)
 
-    if args.command == 'chapter': return 0 if run_chapter(args.name, args.out, full=args.full) else 1
+    if args.command == 'chapter': return 0 if run_chapter(args.name, args.out, full=args.full, threads=args.threads) else 1
     if args.command == 'docs': return docs_command(args.full, not args.no_run, args.check, args.browser, args.serve)
     if args.command == 'readme':
         ok = write_readme(check=args.check)
