@@ -845,15 +845,15 @@ def _item_batch(learn: Learner, item: Any) -> Any:
     return x[None]
 
 # %% ../nbs/10_learner.ipynb #886496e2
-def _augmenting(dataset):
-    "The same items, prepared as the training set is (random item and batch transforms on)."
-    if hasattr(dataset, 'tensors'): return dataset.new(dataset.tensors, with_labels=True, split_idx=0)
-    return dataset.new(dataset.items, with_labels=True, split_idx=0)
+def _prepared_as(dataset, split_idx: int):
+    "The same items, prepared as the training set (`split_idx=0`: random transforms on) or the validation set (1) is."
+    return dataset.new(dataset.tensors if hasattr(dataset, 'tensors') else dataset.items, with_labels=True,
+                       split_idx=split_idx)
 
 def tta(learn: Learner, ds_idx: int = 1, dl=None, n: int = 4, beta: float | None = 0.25, use_max: bool = False) -> tuple:
     "Predictions on `dl` (default `dls[ds_idx]`) averaged over `n` augmented passes and blended with the plain ones."
     dl = learn.dls[ds_idx] if dl is None else dl
-    aug_dl = dl.new(_augmenting(dl.dataset), shuffle=False, drop_last=False)
+    aug_dl = dl.new(_prepared_as(dl.dataset, 0), shuffle=False, drop_last=False)
     aug_preds = torch.stack([learn.get_preds(dl=aug_dl)[0] for _ in range(n)])
     aug_preds = aug_preds.max(0)[0] if use_max else aug_preds.mean(0)
     preds, targs = learn.get_preds(dl=dl)[:2]
@@ -967,9 +967,22 @@ def program_state(model: nn.Module, xb: tuple) -> dict:
             'parameters': list(ep.graph_signature.parameters),   # which weights are parameters (the others: buffers)
             'torch': str(torch.__version__)}
 
+def _batch_to_trace(learn: Learner) -> tuple | None:
+    """The first validation batch; with no validation items, the first training batch prepared as a validation one
+    (no augmentation, no batch dropped: only the shapes matter); None when neither set has an item."""
+    valid, train = learn.dls.valid if len(learn.dls) > 1 else None, learn.dls.train
+    if valid is not None and len(valid): return valid.one_batch()
+    if not train.n_items(): return None
+    if not hasattr(train.dataset, 'new'): return train.one_batch()   # a PyTorch loader's dataset: as it comes
+    return train.new(_prepared_as(train.dataset, 1), shuffle=False, drop_last=False).one_batch()
+
 def _program_or_warn(learn: Learner) -> dict | None:
-    "The program of a model without a recipe, traced on a validation batch; None (and a warning) if it can't be traced."
-    b = learn.dls.valid.one_batch()
+    "The program of a model without a recipe, traced on a batch of the data; None (and a warning) if it can't be traced."
+    b = _batch_to_trace(learn)
+    if b is None:
+        warnings.warn("The model has no recipe, and there is no batch to trace it on: the validation and training sets "
+                      "have no items. load_learner will need the model: `load_learner(fname, model=MyModel(...))`.")
+        return None
     xb = b[:getattr(learn.dls, 'n_inp', 1)]
     try: return program_state(get_model(learn.model), xb)
     except Exception as e:
