@@ -397,6 +397,17 @@ class DataChecks(Callback):
         _check_outputs(pred, yb[0], getattr(dls, 'c', None) if vocab is not None else None, vocab)
     def after_fit(self): self._unhook()   # a fit stopped before its first prediction
 
+# %% ../nbs/10_learner.ipynb #c4f1a7e1
+def _input_cast(learn: Learner) -> torch.dtype | None:
+    """The float type to convert the batch's float inputs `learn.xb` to: the model's (its first float parameter's), or
+    None when they have it already, the model has no float parameters, or mixed precision is on and they are 16-bit."""
+    dtype = next((p.dtype for p in learn.model.parameters() if p.is_floating_point()), None)
+    floats = [x.dtype for x in learn.xb if isinstance(x, Tensor) and x.is_floating_point()]
+    if dtype is None or all(t == dtype for t in floats): return None
+    mixed = any(isinstance(cb, MixedPrecision) for cb in learn.cbs)
+    if mixed and all(t in (torch.float16, torch.bfloat16) for t in floats): return None   # autocast takes them
+    return dtype
+
 # %% ../nbs/10_learner.ipynb #79c95c0f
 _PHASE_EVENTS = {p: (f'before_{p}', f'after_cancel_{p}', f'after_{p}') for p in PHASES}
 
@@ -433,7 +444,7 @@ class Learner(CallbackHost):
         self.opt, self.n_groups, self.logger, self.model_recipe = None, 1, TextLogger(), None
         # the loop's state, which callbacks read
         self.training, self.epoch, self.n_epoch, self.iter, self.n_iter = False, 0, 1, 0, 0
-        self.train_iter, self.pct_train, self._stop_requested = 0, 0., False
+        self.train_iter, self.pct_train, self._stop_requested, self._input_dtype = 0, 0., False, None
         self.dl, self.xb, self.yb, self.pred, self.loss, self.loss_grad = None, (), (), None, None, None
         self._to_device()
         self.add_cbs([DataChecks(), Recorder(), ProgressCallback()] + as_list(cbs))
@@ -503,6 +514,10 @@ class Learner(CallbackHost):
     def _split(self, b):
         n_inp = getattr(self.dls, 'n_inp', 1 if len(b) == 1 else len(b) - 1)
         self.xb, self.yb = tuple(b[:n_inp]), tuple(b[n_inp:])
+        if self.iter == 0: self._input_dtype = _input_cast(self)   # once per pass over a loader, from its first batch
+        if self._input_dtype is not None:
+            self.xb = tuple(x.to(self._input_dtype) if isinstance(x, Tensor) and x.is_floating_point() else x
+                            for x in self.xb)
 
     def _backward(self): self.loss_grad.backward()
     def _step(self): self.opt.step()
@@ -836,13 +851,10 @@ def get_preds(learn: Learner, ds_idx: int = 1, dl=None, with_input: bool = False
     return tuple(res)
 
 def _item_batch(learn: Learner, item: Any) -> Any:
-    "What `predict` gives `test_dl`: `[item]`; for tensor data (`from_tensors`), a batch of one in the model's float type."
+    "What `predict` gives `test_dl`: `[item]`; for tensor data (`from_tensors`), a batch of one (the loop fits its type)."
     dataset = getattr(getattr(learn.dls, 'valid', None), 'dataset', None)
     if not (hasattr(dataset, 'tensors') and isinstance(item, (Tensor, np.ndarray))): return [item]
-    x = torch.as_tensor(item)
-    dtype = next((p.dtype for p in learn.model.parameters() if p.is_floating_point()), None)
-    if x.is_floating_point() and dtype is not None: x = x.to(dtype)  # NumPy's float64 for a float32 model
-    return x[None]
+    return torch.as_tensor(item)[None]
 
 # %% ../nbs/10_learner.ipynb #886496e2
 def _prepared_as(dataset, split_idx: int):
