@@ -558,7 +558,9 @@ class Learner(CallbackHost):
         self.model.eval()
         with torch.no_grad(): self._with_events(self._all_batches, 'validate', CancelValidException)
 
-    def _do_epoch(self): self._do_epoch_train(); self._do_epoch_validate()
+    def _do_epoch(self):
+        self._do_epoch_train(); self._do_epoch_validate()
+        if self._nan_guard is not None: self._nan_guard.check_valid(self.recorder.valid_loss)
 
     def _do_fit(self):
         for self.epoch in range(self.n_epoch): self._with_events(self._do_epoch, 'epoch', CancelEpochException)
@@ -698,7 +700,8 @@ def _check_fit(learn: Learner, n_epoch: int, lr) -> None:
 
 # %% ../nbs/10_learner.ipynb #751cd338
 class NaNGuard:
-    "Stop a fit at the first non-finite training loss, putting back the last finite weights; check every `every` batches."
+    """Stop a fit when a training loss, the weights after a step, or a validation loss isn't finite, putting back
+    the last finite weights; losses and weights are read together every `every` batches and at each epoch's end."""
     def __init__(self, learn: Learner, every: int | None = None):
         bad = _nonfinite_names(learn.model.state_dict())
         if bad: raise ValueError(f"The weights hold NaN or infinity ({', '.join(bad[:5])}) before training starts. Load good "
@@ -706,7 +709,6 @@ class NaNGuard:
         self.learn, self.message, self.pending, self.saved_at = learn, None, [], None
         self.tensors = list(learn.model.state_dict().values())  # the model's own weights and buffers (not copies)
         self.floats = [t for t in self.tensors if t.is_floating_point()]
-        device = self.floats[0].device if self.floats else torch.device('cpu')
         self.every = every or 16
         self.saved = [t.detach().clone() for t in self.tensors]
 
@@ -722,35 +724,55 @@ class NaNGuard:
         if not self.pending: return
         pending, self.pending = self.pending, []
         # a sum is NaN or infinite when any element is: far cheaper than `isfinite().all()` on every weight
-        weights_sum = [torch.stack([t.sum().float() for t in self.floats]).sum()] if self.floats else []
+        weights_sum = [torch.stack([t.sum(dtype=torch.float32) for t in self.floats]).sum()] if self.floats else []
         losses = [loss if loss.ndim == 0 else loss.float().mean() for loss, _, _ in pending]
         values = torch.stack([loss.float() for loss in losses] + weights_sum).tolist()
         bad = [i for i, v in enumerate(values[:len(pending)]) if not math.isfinite(v)]
-        if not bad:
-            if math.isfinite(values[-1]):  # the weights too: the new fallback
-                with torch.no_grad():
-                    for s, t in zip(self.saved, self.tensors): s.copy_(t)
-                self.saved_at = pending[-1][1:]
-            return
+        if bad:
+            epoch, batch = pending[bad[0]][1:]
+            cause = self._lr_advice() if (epoch, batch) != (0, 0) else (
+                'on the very first batch, before any step, so the learning rate is not the cause: look for NaN or '
+                "infinite values in the inputs or targets, or a loss that can't take them")
+            self._stop(epoch, f'batch {batch}', f'the training loss was {values[bad[0]]} {cause}')
+        # the losses are finite, but a step since the last check may have broken the weights (the last step of an
+        # epoch shows in no loss of its own); a sum can also overflow with every weight finite: then no name is found
+        broken = [] if math.isfinite(values[-1]) else _nonfinite_names(self.learn.model.state_dict())
+        if broken:
+            epoch, batch = pending[-1][1:]
+            names = ', '.join(broken[:5]) + (f' and {len(broken) - 5} more' if len(broken) > 5 else '')
+            self._stop(epoch, f'batch {batch}', f'after its step the weights hold NaN or infinity ({names}), though '
+                       f'every training loss so far was finite, {self._lr_advice()}')
+        with torch.no_grad():
+            for s, t in zip(self.saved, self.tensors): s.copy_(t)
+        self.saved_at = pending[-1][1:]
+
+    def check_valid(self, valid_loss: float | None):
+        "At the end of a fit's validation: stop if its loss (the Recorder's, already a number) isn't finite."
+        if valid_loss is None or math.isfinite(valid_loss): return
+        self._stop(self.learn.epoch, 'in validation', f'the validation loss was {valid_loss}, though the training '
+                   'losses and the weights were finite. So look at the validation data first: a NaN or an infinity '
+                   'among its inputs or targets (`torch.isfinite(t).all()` for the tensors `t` of each batch of '
+                   "`learn.dls.valid`), or a target the loss can't take. If the data is clean, the model overflows "
+                   'on it: train at a lower learning rate, or in full precision (`learn.to_fp32()`)', in_training=False)
+
+    def _lr_advice(self) -> str:
+        lr = self.learn.opt.param_groups[-1]['lr']
+        return f'at lr={lr:.2g}: the learning rate is probably too high. Try a lower one (`learn.lr_find()` suggests one)'
+
+    def _stop(self, epoch: int, where: str, what: str, in_training: bool = True):
+        """Put back the last finite weights (after a validation they are the weights it ran with), clear the optimizer's
+        state if training broke (it took in the non-finite gradients), and stop the fit."""
         with torch.no_grad():
             for t, s in zip(self.tensors, self.saved): t.copy_(s)
-        self.learn.opt.zero_grad(); self.learn.opt.state.clear()
-        self.message = self._message(values[bad[0]], *pending[bad[0]][1:])
-        raise CancelFitException
-
-    def _message(self, loss: float, epoch: int, batch: int) -> str:
+        if in_training: self.learn.opt.zero_grad(); self.learn.opt.state.clear()
         kept = ('the weights it started with' if self.saved_at is None else
                 f'its weights after batch {self.saved_at[1]} of epoch {self.saved_at[0]}')
-        if (epoch, batch) == (0, 0):
-            cause = ('on the very first batch, before any step, so the learning rate is not the cause: look for NaN or '
-                     'infinite values in the inputs or targets, or a loss that can\'t take them')
-        else:
-            cause = (f"at lr={self.learn.opt.param_groups[-1]['lr']:.2g}: the learning rate is probably too high. Try a lower "
-                     'one (`learn.lr_find()` suggests one)')
-        return (f'Training stopped in epoch {epoch}, batch {batch}: the training loss was {loss} {cause}. The model is back '
-                f"to {kept}, the last found finite, and the optimizer's state is cleared. learnlib stops on NaN by "
-                "default (fastai's `TerminateOnNaN` is off by default); to train on regardless, pass `stop_on_nan=False` "
-                "to the Learner.")
+        model = (f"is back to {kept}, the last found finite, and the optimizer's state is cleared" if in_training else
+                 f'keeps {kept}, the last found finite')
+        self.message = (f"Training stopped in epoch {epoch}, {where}: {what}. The model {model}. learnlib stops on NaN by "
+                        "default (fastai's `TerminateOnNaN` is off by default); to train on regardless, pass "
+                        "`stop_on_nan=False` to the Learner.")
+        raise CancelFitException
 
 # %% ../nbs/10_learner.ipynb #22ecfbbf
 def freeze_to(learn: Learner, n: int) -> None:
