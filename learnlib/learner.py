@@ -397,6 +397,17 @@ class DataChecks(Callback):
         _check_outputs(pred, yb[0], getattr(dls, 'c', None) if vocab is not None else None, vocab)
     def after_fit(self): self._unhook()   # a fit stopped before its first prediction
 
+# %% ../nbs/10_learner.ipynb #c4f1a7e1
+def _input_cast(learn: Learner) -> torch.dtype | None:
+    """The float type to convert the batch's float inputs `learn.xb` to: the model's (its first float parameter's), or
+    None when they have it already, the model has no float parameters, or mixed precision is on and they are 16-bit."""
+    dtype = next((p.dtype for p in learn.model.parameters() if p.is_floating_point()), None)
+    floats = [x.dtype for x in learn.xb if isinstance(x, Tensor) and x.is_floating_point()]
+    if dtype is None or all(t == dtype for t in floats): return None
+    mixed = any(isinstance(cb, MixedPrecision) for cb in learn.cbs)
+    if mixed and all(t in (torch.float16, torch.bfloat16) for t in floats): return None   # autocast takes them
+    return dtype
+
 # %% ../nbs/10_learner.ipynb #79c95c0f
 _PHASE_EVENTS = {p: (f'before_{p}', f'after_cancel_{p}', f'after_{p}') for p in PHASES}
 
@@ -433,7 +444,7 @@ class Learner(CallbackHost):
         self.opt, self.n_groups, self.logger, self.model_recipe = None, 1, TextLogger(), None
         # the loop's state, which callbacks read
         self.training, self.epoch, self.n_epoch, self.iter, self.n_iter = False, 0, 1, 0, 0
-        self.train_iter, self.pct_train, self._stop_requested = 0, 0., False
+        self.train_iter, self.pct_train, self._stop_requested, self._input_dtype = 0, 0., False, None
         self.dl, self.xb, self.yb, self.pred, self.loss, self.loss_grad = None, (), (), None, None, None
         self._to_device()
         self.add_cbs([DataChecks(), Recorder(), ProgressCallback()] + as_list(cbs))
@@ -503,6 +514,10 @@ class Learner(CallbackHost):
     def _split(self, b):
         n_inp = getattr(self.dls, 'n_inp', 1 if len(b) == 1 else len(b) - 1)
         self.xb, self.yb = tuple(b[:n_inp]), tuple(b[n_inp:])
+        if self.iter == 0: self._input_dtype = _input_cast(self)   # once per pass over a loader, from its first batch
+        if self._input_dtype is not None:
+            self.xb = tuple(x.to(self._input_dtype) if isinstance(x, Tensor) and x.is_floating_point() else x
+                            for x in self.xb)
 
     def _backward(self): self.loss_grad.backward()
     def _step(self): self.opt.step()
@@ -543,7 +558,9 @@ class Learner(CallbackHost):
         self.model.eval()
         with torch.no_grad(): self._with_events(self._all_batches, 'validate', CancelValidException)
 
-    def _do_epoch(self): self._do_epoch_train(); self._do_epoch_validate()
+    def _do_epoch(self):
+        self._do_epoch_train(); self._do_epoch_validate()
+        if self._nan_guard is not None: self._nan_guard.check_valid(self.recorder.valid_loss)
 
     def _do_fit(self):
         for self.epoch in range(self.n_epoch): self._with_events(self._do_epoch, 'epoch', CancelEpochException)
@@ -683,7 +700,8 @@ def _check_fit(learn: Learner, n_epoch: int, lr) -> None:
 
 # %% ../nbs/10_learner.ipynb #751cd338
 class NaNGuard:
-    "Stop a fit at the first non-finite training loss, putting back the last finite weights; check every `every` batches."
+    """Stop a fit when a training loss, the weights after a step, or a validation loss isn't finite, putting back
+    the last finite weights; losses and weights are read together every `every` batches and at each epoch's end."""
     def __init__(self, learn: Learner, every: int | None = None):
         bad = _nonfinite_names(learn.model.state_dict())
         if bad: raise ValueError(f"The weights hold NaN or infinity ({', '.join(bad[:5])}) before training starts. Load good "
@@ -691,7 +709,6 @@ class NaNGuard:
         self.learn, self.message, self.pending, self.saved_at = learn, None, [], None
         self.tensors = list(learn.model.state_dict().values())  # the model's own weights and buffers (not copies)
         self.floats = [t for t in self.tensors if t.is_floating_point()]
-        device = self.floats[0].device if self.floats else torch.device('cpu')
         self.every = every or 16
         self.saved = [t.detach().clone() for t in self.tensors]
 
@@ -707,35 +724,55 @@ class NaNGuard:
         if not self.pending: return
         pending, self.pending = self.pending, []
         # a sum is NaN or infinite when any element is: far cheaper than `isfinite().all()` on every weight
-        weights_sum = [torch.stack([t.sum().float() for t in self.floats]).sum()] if self.floats else []
+        weights_sum = [torch.stack([t.sum(dtype=torch.float32) for t in self.floats]).sum()] if self.floats else []
         losses = [loss if loss.ndim == 0 else loss.float().mean() for loss, _, _ in pending]
         values = torch.stack([loss.float() for loss in losses] + weights_sum).tolist()
         bad = [i for i, v in enumerate(values[:len(pending)]) if not math.isfinite(v)]
-        if not bad:
-            if math.isfinite(values[-1]):  # the weights too: the new fallback
-                with torch.no_grad():
-                    for s, t in zip(self.saved, self.tensors): s.copy_(t)
-                self.saved_at = pending[-1][1:]
-            return
+        if bad:
+            epoch, batch = pending[bad[0]][1:]
+            cause = self._lr_advice() if (epoch, batch) != (0, 0) else (
+                'on the very first batch, before any step, so the learning rate is not the cause: look for NaN or '
+                "infinite values in the inputs or targets, or a loss that can't take them")
+            self._stop(epoch, f'batch {batch}', f'the training loss was {values[bad[0]]} {cause}')
+        # the losses are finite, but a step since the last check may have broken the weights (the last step of an
+        # epoch shows in no loss of its own); a sum can also overflow with every weight finite: then no name is found
+        broken = [] if math.isfinite(values[-1]) else _nonfinite_names(self.learn.model.state_dict())
+        if broken:
+            epoch, batch = pending[-1][1:]
+            names = ', '.join(broken[:5]) + (f' and {len(broken) - 5} more' if len(broken) > 5 else '')
+            self._stop(epoch, f'batch {batch}', f'after its step the weights hold NaN or infinity ({names}), though '
+                       f'every training loss so far was finite, {self._lr_advice()}')
+        with torch.no_grad():
+            for s, t in zip(self.saved, self.tensors): s.copy_(t)
+        self.saved_at = pending[-1][1:]
+
+    def check_valid(self, valid_loss: float | None):
+        "At the end of a fit's validation: stop if its loss (the Recorder's, already a number) isn't finite."
+        if valid_loss is None or math.isfinite(valid_loss): return
+        self._stop(self.learn.epoch, 'in validation', f'the validation loss was {valid_loss}, though the training '
+                   'losses and the weights were finite. So look at the validation data first: a NaN or an infinity '
+                   'among its inputs or targets (`torch.isfinite(t).all()` for the tensors `t` of each batch of '
+                   "`learn.dls.valid`), or a target the loss can't take. If the data is clean, the model overflows "
+                   'on it: train at a lower learning rate, or in full precision (`learn.to_fp32()`)', in_training=False)
+
+    def _lr_advice(self) -> str:
+        lr = self.learn.opt.param_groups[-1]['lr']
+        return f'at lr={lr:.2g}: the learning rate is probably too high. Try a lower one (`learn.lr_find()` suggests one)'
+
+    def _stop(self, epoch: int, where: str, what: str, in_training: bool = True):
+        """Put back the last finite weights (after a validation they are the weights it ran with), clear the optimizer's
+        state if training broke (it took in the non-finite gradients), and stop the fit."""
         with torch.no_grad():
             for t, s in zip(self.tensors, self.saved): t.copy_(s)
-        self.learn.opt.zero_grad(); self.learn.opt.state.clear()
-        self.message = self._message(values[bad[0]], *pending[bad[0]][1:])
-        raise CancelFitException
-
-    def _message(self, loss: float, epoch: int, batch: int) -> str:
+        if in_training: self.learn.opt.zero_grad(); self.learn.opt.state.clear()
         kept = ('the weights it started with' if self.saved_at is None else
                 f'its weights after batch {self.saved_at[1]} of epoch {self.saved_at[0]}')
-        if (epoch, batch) == (0, 0):
-            cause = ('on the very first batch, before any step, so the learning rate is not the cause: look for NaN or '
-                     'infinite values in the inputs or targets, or a loss that can\'t take them')
-        else:
-            cause = (f"at lr={self.learn.opt.param_groups[-1]['lr']:.2g}: the learning rate is probably too high. Try a lower "
-                     'one (`learn.lr_find()` suggests one)')
-        return (f'Training stopped in epoch {epoch}, batch {batch}: the training loss was {loss} {cause}. The model is back '
-                f"to {kept}, the last found finite, and the optimizer's state is cleared. learnlib stops on NaN by "
-                "default (fastai's `TerminateOnNaN` is off by default); to train on regardless, pass `stop_on_nan=False` "
-                "to the Learner.")
+        model = (f"is back to {kept}, the last found finite, and the optimizer's state is cleared" if in_training else
+                 f'keeps {kept}, the last found finite')
+        self.message = (f"Training stopped in epoch {epoch}, {where}: {what}. The model {model}. learnlib stops on NaN by "
+                        "default (fastai's `TerminateOnNaN` is off by default); to train on regardless, pass "
+                        "`stop_on_nan=False` to the Learner.")
+        raise CancelFitException
 
 # %% ../nbs/10_learner.ipynb #22ecfbbf
 def freeze_to(learn: Learner, n: int) -> None:
@@ -836,24 +873,21 @@ def get_preds(learn: Learner, ds_idx: int = 1, dl=None, with_input: bool = False
     return tuple(res)
 
 def _item_batch(learn: Learner, item: Any) -> Any:
-    "What `predict` gives `test_dl`: `[item]`; for tensor data (`from_tensors`), a batch of one in the model's float type."
+    "What `predict` gives `test_dl`: `[item]`; for tensor data (`from_tensors`), a batch of one (the loop fits its type)."
     dataset = getattr(getattr(learn.dls, 'valid', None), 'dataset', None)
     if not (hasattr(dataset, 'tensors') and isinstance(item, (Tensor, np.ndarray))): return [item]
-    x = torch.as_tensor(item)
-    dtype = next((p.dtype for p in learn.model.parameters() if p.is_floating_point()), None)
-    if x.is_floating_point() and dtype is not None: x = x.to(dtype)  # NumPy's float64 for a float32 model
-    return x[None]
+    return torch.as_tensor(item)[None]
 
 # %% ../nbs/10_learner.ipynb #886496e2
-def _augmenting(dataset):
-    "The same items, prepared as the training set is (random item and batch transforms on)."
-    if hasattr(dataset, 'tensors'): return dataset.new(dataset.tensors, with_labels=True, split_idx=0)
-    return dataset.new(dataset.items, with_labels=True, split_idx=0)
+def _prepared_as(dataset, split_idx: int):
+    "The same items, prepared as the training set (`split_idx=0`: random transforms on) or the validation set (1) is."
+    return dataset.new(dataset.tensors if hasattr(dataset, 'tensors') else dataset.items, with_labels=True,
+                       split_idx=split_idx)
 
 def tta(learn: Learner, ds_idx: int = 1, dl=None, n: int = 4, beta: float | None = 0.25, use_max: bool = False) -> tuple:
     "Predictions on `dl` (default `dls[ds_idx]`) averaged over `n` augmented passes and blended with the plain ones."
     dl = learn.dls[ds_idx] if dl is None else dl
-    aug_dl = dl.new(_augmenting(dl.dataset), shuffle=False, drop_last=False)
+    aug_dl = dl.new(_prepared_as(dl.dataset, 0), shuffle=False, drop_last=False)
     aug_preds = torch.stack([learn.get_preds(dl=aug_dl)[0] for _ in range(n)])
     aug_preds = aug_preds.max(0)[0] if use_max else aug_preds.mean(0)
     preds, targs = learn.get_preds(dl=dl)[:2]
@@ -967,9 +1001,22 @@ def program_state(model: nn.Module, xb: tuple) -> dict:
             'parameters': list(ep.graph_signature.parameters),   # which weights are parameters (the others: buffers)
             'torch': str(torch.__version__)}
 
+def _batch_to_trace(learn: Learner) -> tuple | None:
+    """The first validation batch; with no validation items, the first training batch prepared as a validation one
+    (no augmentation, no batch dropped: only the shapes matter); None when neither set has an item."""
+    valid, train = learn.dls.valid if len(learn.dls) > 1 else None, learn.dls.train
+    if valid is not None and len(valid): return valid.one_batch()
+    if not train.n_items(): return None
+    if not hasattr(train.dataset, 'new'): return train.one_batch()   # a PyTorch loader's dataset: as it comes
+    return train.new(_prepared_as(train.dataset, 1), shuffle=False, drop_last=False).one_batch()
+
 def _program_or_warn(learn: Learner) -> dict | None:
-    "The program of a model without a recipe, traced on a validation batch; None (and a warning) if it can't be traced."
-    b = learn.dls.valid.one_batch()
+    "The program of a model without a recipe, traced on a batch of the data; None (and a warning) if it can't be traced."
+    b = _batch_to_trace(learn)
+    if b is None:
+        warnings.warn("The model has no recipe, and there is no batch to trace it on: the validation and training sets "
+                      "have no items. load_learner will need the model: `load_learner(fname, model=MyModel(...))`.")
+        return None
     xb = b[:getattr(learn.dls, 'n_inp', 1)]
     try: return program_state(get_model(learn.model), xb)
     except Exception as e:

@@ -192,10 +192,12 @@ def lr_find(learn, start_lr: float | Sequence[float] = 1e-7, end_lr: float | Seq
     if n_epoch > 1:
         warnings.warn(f'The training set has only {n_batches} batches, fewer than num_it={finder.num_it}: lr_find runs '
                       f'{n_epoch} epochs to get there.')
-    opt, n_groups, cbs = learn.opt, learn.n_groups, list(learn.cbs)
+    opt, n_groups, cbs, stop_on_nan = learn.opt, learn.n_groups, list(learn.cbs), learn.stop_on_nan
+    learn.stop_on_nan = False   # the finder stops at the first NaN loss itself, and puts everything back
     try:
         with learn.no_bar(), learn.no_logging(): learn.fit(n_epoch, cbs=finder)
     finally:
+        learn.stop_on_nan = stop_on_nan
         finder.restore()  # `fit` calls `after_fit` only when it ends normally; an error in the model must not leave it changed
         if opt is None: learn.opt, learn.n_groups = None, n_groups  # a learner without an optimizer gets none back
         if learn.cbs != cbs: learn.remove_cbs(list(learn.cbs)); learn.add_cbs(cbs)  # same callbacks, same order
