@@ -523,18 +523,18 @@ class _ImageFiles:
     def __call__(self, item: Any) -> list:
         return [p for p in ((g(item) if g else item) for g in self.getters) if isinstance(p, (str, Path))]
 
-def _file_keys(items, idx: list, get, files: _ImageFiles) -> list:
+def _file_keys(items, idx: list, get) -> list:
     "For each item at `idx`, what names the file its first image is read from (None when that is not a file)."
     if hasattr(items, 'iloc') and isinstance(get, ColReader) and len(get.cols) == 1:   # the column: no pass over rows
         col = get.cols[0]
         cells = (items.iloc[:, col] if isinstance(col, int) else items[col]).tolist()
         return [cells[i] for i in idx]
+    if hasattr(items, 'iloc') and get is None: return [None] * len(idx)   # a row is no file
     try:
-        if not hasattr(items, 'iloc'): found = [files(items[i]) for i in idx]
-        elif get is None: return [None] * len(idx)   # a row is no file
-        else: values = items.apply(get, axis=1).tolist(); found = [[values[i]] for i in idx]
+        if hasattr(items, 'iloc'): values = items.apply(get, axis=1).tolist(); values = [values[i] for i in idx]
+        else: values = [items[i] for i in idx] if get is None else [get(items[i]) for i in idx]
     except Exception: return [None] * len(idx)   # reading the items will say what is wrong, naming the item
-    return [str(f[0]) if f and isinstance(f[0], (str, Path)) else None for f in found]
+    return [str(v) if isinstance(v, (str, Path)) else None for v in values]
 
 def _python_value(v: Any) -> Any: return v.item() if isinstance(v, np.generic) else v
 
@@ -543,7 +543,7 @@ def _check_repeated_files(items, train_idx: list, valid_idx: list, get, files: _
     the labels; warn about a file listed twice otherwise: each copy is an item, and they can land in both splits.
     `targets`: `(block, raw labels)` for each target, in the order of `train_idx + valid_idx`."""
     idx = train_idx + valid_idx
-    keys = _file_keys(items, idx, get, files)
+    keys = _file_keys(items, idx, get)
     listed = [k for k in keys if k is not None]
     if len(set(listed)) == len(listed): return   # the common case: one pass, no file twice
     where = {}
