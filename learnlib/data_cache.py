@@ -334,14 +334,15 @@ class FileStamps:
     @staticmethod
     def take(paths: list) -> tuple:
         "`(paths, mark)`: the paths, and a hash of their stamps (ints only: the same in every process), before reading."
+        if len(paths) == 1: path = str(paths[0]); return path, hash((_stat(path),))   # the common case, quicker
         paths = tuple(str(p) for p in paths)
-        return paths[0] if len(paths) == 1 else paths, hash(tuple(_stat(p) for p in paths))
+        return paths, hash(tuple(_stat(p) for p in paths))
 
     def record(self, i: int, stamp: tuple | None):
         "Item `i` is in the cache, read from files with `stamp` (from `take`)."
         if stamp is None or not stamp[0]: return   # no files
-        (paths, self.marks[i]), self.paths[i] = stamp, stamp[0]
-        for path in (paths,) if isinstance(paths, str) else paths:
+        self.paths[i], self.marks[i] = stamp
+        for path in _as_tuple(stamp[0]):
             folder = os.path.dirname(path)
             if folder not in self.folders: self.folders[folder] = _stat(folder)
 
