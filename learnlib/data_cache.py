@@ -195,17 +195,20 @@ def _put_row(rows: list[Tensor], i: int, xs: tuple) -> bool:
 # %% ../nbs/04_data_cache.ipynb #4cda2981
 class _FillJobs(torch.utils.data.Dataset):
     """Adapter for worker processes: job `(k, idxs)` is the fixed part of items `idxs` of dataset `k` of `parts`,
-    written straight into that dataset's shared rows when it has them; only what does not fit is sent back, and the
-    stamps of the files read (`FileStamps`)."""
-    def __init__(self, parts: list[tuple[Any, list[Tensor] | None]]): self.parts = parts
+    written straight into that dataset's shared rows when it has them; only what does not fit is sent back (up to
+    `cap` bytes: more could not be cached, and this process stops caching when it sees them), with the stamps of the
+    files read (`FileStamps`)."""
+    def __init__(self, parts: list[tuple[Any, list[Tensor] | None, float | None]]): self.parts = parts
     def __getitem__(self, job: tuple[int, Tensor]) -> tuple[int, list, list, list]:
         k, idxs = job
-        dataset, rows = self.parts[k]
-        done, stamps, fitting, rest = [], [], [], []
+        dataset, rows, cap = self.parts[k]
+        done, stamps, fitting, rest, rest_bytes = [], [], [], [], 0
         for i in idxs.tolist():
             xs, stamp = dataset.read_stamped(i)
             if rows is not None and _fits(rows, xs): done.append(i); stamps.append(stamp); fitting.append(xs)
-            else: rest.append((i, xs, stamp))
+            else:
+                rest.append((i, xs, stamp)); rest_bytes += _nbytes(xs)
+                if cap is not None and rest_bytes > cap: break   # over the whole budget: the cache will give up
         if done:   # one write per slot for the whole job
             at = torch.tensor(done)
             for row, slot in zip(rows, zip(*fitting)): row[at] = torch.stack(slot)
@@ -233,7 +236,8 @@ def _can_fork() -> bool:
 
 def _start_filling(fills: list[tuple[CachedDataset, Tensor]], n_workers: int):
     "Queue every job of `fills` (a dataset and the order of its items) on `n_workers` workers at once."
-    parts = [(ds, ds.share_rows() if _can_fork() else None) for ds, _ in fills]   # spawned workers send items back
+    parts = [(ds, ds.share_rows() if _can_fork() else None,   # spawned workers send items back
+              ds.budget.cache_mb * 2**20 if ds.budget is not None else None) for ds, _ in fills]
     jobs = [(k, chunk) for k, (_, order) in enumerate(fills) for chunk in order.split(_FILL_CHUNK)]
     loader = torch.utils.data.DataLoader(_FillJobs(parts), sampler=jobs, batch_size=None, num_workers=n_workers,
                                          collate_fn=_no_collate, prefetch_factor=math.ceil(len(jobs) / n_workers),
