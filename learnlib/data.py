@@ -126,7 +126,10 @@ class ItemDataset:
 
     def read(self, i: int) -> tuple:
         "The fixed part of item `i`'s inputs, computed afresh."
-        item = item_at(self.items, i)
+        return self.read_item(i, item_at(self.items, i))
+
+    def read_item(self, i: int, item: Any) -> tuple:
+        "The fixed part of the inputs of `item` (item `i`, fetched by the caller), computed afresh."
         try: return tuple(p.fixed(item, self.split_idx) for p in self.pipelines)
         except Exception as e:
             raise _item_error(e, f"Reading the inputs of item {i} ({short_repr(item)}) failed: {type(e).__name__}: {e}") from e
@@ -134,6 +137,9 @@ class ItemDataset:
     def load(self, i: int) -> tuple:
         "The fixed part of item `i`'s inputs (a cache answers this from memory: `learnlib.data_cache`)."
         return self.read(i)
+
+    def start_epoch(self) -> None:
+        "A `DataLoader` starts an epoch over this dataset (a cache checks its files here: `learnlib.data_cache`)."
 
     def __len__(self): return len(self.items)
 
@@ -254,6 +260,7 @@ class DataLoader:
         return [order[i:i + self.bs] for i in range(0, stop, self.bs)]
 
     def __iter__(self):
+        if isinstance(self.dataset, ItemDataset): self.dataset.start_epoch()
         batches = self.batch_idxs()
         if getattr(self.dataset, 'needs_fill', False):   # a cold cache fills as the epoch goes (learnlib.data_cache)
             cpu_batches = self.dataset.fill_epoch(batches, self.num_workers, self.auto_workers)
@@ -577,7 +584,8 @@ class DataLoaders:
         "Loaders over in-memory tensors: shuffled, last short batch dropped for training; in order for validation."
         is_int = not y_train.is_floating_point()
         if loss_func is None: loss_func = CrossEntropyLossFlat() if is_int else MSELossFlat()
-        c = (len(vocab) if vocab else int(max(y_train.max(), y_valid.max())) + 1) if is_int else (
+        labels = torch.cat([y_train.flatten(), y_valid.flatten().to(y_train.dtype)])   # either may be empty
+        c = (len(vocab) if vocab else int(labels.max()) + 1 if len(labels) else 0) if is_int else (
             y_train.shape[1] if y_train.ndim > 1 else 1)
         return cls.from_dsets(TensorDataset(x_train, y_train, split_idx=0), TensorDataset(x_valid, y_valid, split_idx=1),
                               bs=bs, shuffle=shuffle, device=device, after_batch=after_batch, num_workers=num_workers,

@@ -4,29 +4,42 @@
 
 # %% ../nbs/04_data_cache.ipynb #362e23b4
 from __future__ import annotations
-import math, mmap, multiprocessing, sys
-from typing import Any
+import math, mmap, multiprocessing, os, sys, time, warnings
+from array import array
+from typing import Any, Callable
 import torch
 from torch import Tensor
-from .core import defaults
+from .core import defaults, item_at
 from .data import ItemDataset, fetch_batch, start_workers
 
 # %% auto #0
-__all__ = ['CachedDataset', 'fill_while_training', 'use_cache']
+__all__ = ['CachedDataset', 'fill_while_training', 'CacheBudget', 'use_cache', 'FileStamps']
 
 # %% ../nbs/04_data_cache.ipynb #4f6f7162
+def _nbytes(xs: tuple) -> int:
+    "Bytes of the tensors among an item's inputs `xs`: what the cache holds for it."
+    return sum(x.nbytes for x in xs if isinstance(x, Tensor))
+
 class CachedDataset(ItemDataset):
     "An `ItemDataset` that keeps the fixed part of each item in memory once it is read (while `cache` is on)."
-    def __init__(self, *args, cache: bool = True, **kwargs):
+    def __init__(self, *args, cache: bool = True, files: Callable[[Any], list] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fill_next = []   # datasets the first epoch's worker fills after this one (`use_cache`: the validation set)
+        self.files = files     # item -> the files its inputs are read from, to notice when they change (`check_files`)
+        self.fill_next = []    # datasets the first epoch's worker fills after this one (`use_cache`: validation)
+        self.budget = None     # a `CacheBudget` shared with the other split (`use_cache`)
         self.set_cache(cache)
 
     def set_cache(self, on: bool):
         "Turn the in-memory cache of the inputs' fixed work on or off (emptying it)."
-        self.cache, self._cache, self._stacked, self._n_cached = on, None, None, 0
+        self.cache, self._cache, self._stacked, self._n_cached, self._entry_bytes = on, None, None, 0, 0
         self._ready = None   # while `_stacked` is being filled by rows (`share_rows`): which rows hold their item
+        self._stamps = FileStamps(len(self)) if on and self.files is not None else None
         if on: self._cache = [None] * len(self)
+
+    @property
+    def nbytes(self) -> int:
+        "Bytes of memory the cache holds: its rows (a tensor per slot) and the items it keeps one by one."
+        return sum(s.nbytes for s in self._stacked or ()) + self._entry_bytes
 
     @property
     def fully_cached(self) -> bool:
@@ -41,10 +54,17 @@ class CachedDataset(ItemDataset):
     def load(self, i: int) -> tuple:
         "The fixed part of item `i`'s inputs, from the cache when it is there."
         if self._in_rows(i): return tuple(s[i] for s in self._stacked)
-        if self.cache and self._cache[i] is not None: return self._cache[i]
-        xs = self.read(i)
-        if self.cache: self.store(i, xs)
+        if not self.cache: return self.read(i)
+        if self._cache[i] is not None: return self._cache[i]
+        xs, stamp = self.read_stamped(i)
+        self.store(i, xs, stamp)
         return xs
+
+    def read_stamped(self, i: int) -> tuple[tuple, tuple | None]:
+        "Item `i`'s inputs, read afresh, and the stamp of the files they were read from (taken before reading)."
+        item = item_at(self.items, i)
+        stamp = FileStamps.take(self.files(item)) if self.files is not None else None
+        return self.read_item(i, item), stamp
 
     def get_batch(self, idxs: Tensor) -> tuple:
         "The collated batch of the items at `idxs`: one gather per slot once every item is in."
@@ -52,51 +72,114 @@ class CachedDataset(ItemDataset):
             return tuple(s[idxs] for s in self._stacked) + self.target_batch(idxs)
         return super().get_batch(idxs)
 
-    def store(self, i: int, xs: tuple):
-        "Put item `i` in the cache; once all are in, stack them into one tensor per slot."
-        if self._ready is not None and _put_row(self._stacked, i, xs): return self.mark_ready(torch.tensor([i]))
-        if self._cache[i] is None: self._n_cached += 1
-        self._cache[i] = xs
-        if self._n_cached == len(self): self._stack()
+    def store(self, i: int, xs: tuple, stamp: tuple | None = None):
+        "Put item `i`, read from files with `stamp`, in the cache, within its budget; once all are in, stack them."
+        if not self.cache: return
+        old = self._cache[i]
+        if self._ready is not None and _put_row(self._stacked, i, xs):
+            if old is not None:   # it was kept on its own, and fits its row now (read again: `check_files`)
+                self._cache[i], self._n_cached = None, self._n_cached - 1
+                self._entry_bytes -= _nbytes(old)
+            return self.mark_ready(torch.tensor([i]), [stamp])
+        more = _nbytes(xs) - (_nbytes(old) if old is not None else 0)
+        if self.budget is not None and not self.budget.fits(more, self, i, xs): return   # over: caching stops
+        if old is None: self._n_cached += 1
+        self._cache[i], self._entry_bytes = xs, self._entry_bytes + more
+        if self._stamps is not None: self._stamps.record(i, stamp)
+        if self._n_cached == len(self) and self._stacked is None: self._stack()
 
     def _stack(self):
-        slots = list(zip(*self._cache))
-        if all(isinstance(v[0], Tensor) and len({t.shape for t in v}) == 1 for v in slots):
-            self._stacked, self._cache = [torch.stack(v) for v in slots], None
+        "Every item is in: one tensor per slot, a row per item, if the items of each slot share a shape and dtype."
+        kinds = [_kinds(xs) for xs in self._cache]
+        if kinds[0] is None or any(k != kinds[0] for k in kinds): return
+        self._stacked = [torch.empty((len(self), *shape), dtype=dtype) for shape, dtype in kinds[0]]
+        for start in range(0, len(self), 1024):   # a chunk at a time, letting each item go: never two copies of it all
+            chunk = range(start, min(start + 1024, len(self)))
+            for k, rows in enumerate(self._stacked):
+                rows[chunk.start:chunk.stop] = torch.stack([self._cache[i][k] for i in chunk])
+            for i in chunk: self._cache[i] = None
+        self._cache, self._entry_bytes = None, 0
 
     def share_rows(self) -> list[Tensor] | None:
         """Make the cache one tensor per slot, a row per item, in memory that forked worker processes write into
-        (`mark_ready` tells which rows they filled); None if the items are not tensors."""
+        (`mark_ready` tells which rows they filled); None if the items are not tensors, or the rows would not fit
+        the budget."""
         xs = self.load(0)
         if not self.cache or not all(isinstance(x, Tensor) for x in xs): return None
         if self._ready is None:
+            rows_nbytes = len(self) * _nbytes(xs)
+            if self.budget is not None and not self.budget.fits(rows_nbytes, self, 0, xs): return None
             # anonymous shared memory: inherited by forked workers, not limited by the size of /dev/shm
             self._stacked = [torch.frombuffer(mmap.mmap(-1, len(self) * x.nbytes), dtype=x.dtype).view(len(self), *x.shape)
                              for x in xs]
             self._ready = torch.zeros(len(self), dtype=torch.bool)
-            cached = [(i, c) for i, c in enumerate(self._cache) if c is not None]
-            self._cache, self._n_cached = [None] * len(self), 0
-            for i, c in cached: self.store(i, c)
+            stamp = (lambda i: self._stamps.get(i)) if self._stamps is not None else (lambda i: None)
+            cached = [(i, c, stamp(i)) for i, c in enumerate(self._cache) if c is not None]
+            self._cache, self._n_cached, self._entry_bytes = [None] * len(self), 0, 0
+            for i, c, s in cached: self.store(i, c, s)
         return self._stacked
 
-    def mark_ready(self, idxs: Tensor):
-        "Rows `idxs` of the shared cache now hold their items."
+    def mark_ready(self, idxs: Tensor, stamps: list):
+        "Rows `idxs` of the shared cache now hold their items, read from files with `stamps` (one per item, or None)."
+        if not self.cache: return
+        if self._stamps is not None:
+            for i, s in zip(idxs.tolist(), stamps): self._stamps.record(i, s)
         self._n_cached += int((~self._ready[idxs]).sum())
         self._ready[idxs] = True
-        if self._n_cached == len(self):
-            if bool(self._ready.all()): self._ready = None; self._cache = None   # complete: the rows are the cache
-            else: self._unshare(); self._stack()
+        if self._n_cached == len(self) and bool(self._ready.all()):   # complete: the rows are the cache
+            self._ready, self._cache, self._entry_bytes = None, None, 0
+        # else items that did not fit a row are kept one by one, beside the rows
 
-    def _unshare(self):
-        "Back to one entry per item (some items did not fit the rows)."
-        for i in self._ready.nonzero().flatten().tolist(): self._cache[i] = tuple(s[i].clone() for s in self._stacked)
-        self._stacked = self._ready = None
+    def start_epoch(self):
+        "An epoch over this dataset starts: first make sure the files of the cached items are unchanged."
+        self.check_files()
+
+    def check_files(self, full: bool | None = None):
+        """Read again the cached items whose files changed since they were read, with a warning that names them; a
+        file that is gone is an error. Looks at the files' folders, and at every file if `full` (by default, now and
+        then: see `FileStamps`)."""
+        if self._stamps is None or not self._n_cached: return
+        changed, gone = self._stamps.check(self._stamps.due if full is None else full)
+        split = {0: 'training', 1: 'validation'}.get(self.split_idx, 'this')
+        if gone:
+            (i, path), more = gone[0], len(gone) - 1
+            raise FileNotFoundError(
+                f"{path} was deleted or moved after the {split} set cached it (item {i})"
+                f"{f', and so were {more} more files' if more else ''}: training on would use images that are no "
+                "longer there. Put the file back, or build the DataLoaders again so that they list the files there now "
+                "(e.g. `dls = dblock.dataloaders(path)`).")
+        if not changed: return
+        n = len(changed)
+        names = ', '.join(_as_tuple(self._stamps.paths[i])[0] for i in changed[:5]) + (', ...' if n > 5 else '')
+        what = f"{n} file{'s' * (n != 1)} of the {split} set changed on disk since the cache read them"
+        if n > self._n_cached // 2:   # most of them: the cache starts again, and refills this epoch
+            self.set_cache(True)
+            return warnings.warn(f"{what} ({names}): the cache is emptied and fills again this epoch.")
+        for i in changed:
+            if not self.cache: break   # over its budget (`CacheBudget`, which said so)
+            try: self._replace(i, *self.read_stamped(i))
+            except Exception: self._stamps.forget(i); raise   # and again at the next epoch, until the file is fixed
+        warnings.warn(f"{what}: {names}. Read again.")
+
+    def _replace(self, i: int, xs: tuple, stamp: tuple | None):
+        "Put item `i`, cached, in the cache again (its file changed): in its row if it still fits, else on its own."
+        if self._in_rows(i):
+            if _put_row(self._stacked, i, xs): return self._stamps.record(i, stamp)
+            if self._ready is None: self._ready = torch.ones(len(self), dtype=torch.bool)   # now not every row is used
+            if self._cache is None: self._cache = [None] * len(self)
+            self._ready[i] = False
+            self._n_cached -= 1
+        self.store(i, xs, stamp)
 
     def fill_epoch(self, batches: list[Tensor], num_workers: int = 0, auto_workers: bool = False):
         "This epoch's collated `batches`, while the cache fills (see `fill_while_training`)."
         return fill_while_training(self, batches, num_workers, auto_workers)
 
     def __repr__(self): return f"{super().__repr__()}, cache={self.cache}"
+
+def _kinds(xs: tuple) -> list | None:
+    "`(shape, dtype)` of each of an item's inputs; None unless they are all tensors."
+    return [(x.shape, x.dtype) for x in xs] if all(isinstance(x, Tensor) for x in xs) else None
 
 def _fits(rows: list[Tensor], xs: tuple) -> bool:
     "Whether inputs `xs` fit a row of `rows` (same shapes and dtypes)."
@@ -108,23 +191,28 @@ def _put_row(rows: list[Tensor], i: int, xs: tuple) -> bool:
     for row, x in zip(rows, xs): row[i] = x
     return True
 
+
 # %% ../nbs/04_data_cache.ipynb #4cda2981
 class _FillJobs(torch.utils.data.Dataset):
     """Adapter for worker processes: job `(k, idxs)` is the fixed part of items `idxs` of dataset `k` of `parts`,
-    written straight into that dataset's shared rows when it has them; only what does not fit is sent back."""
-    def __init__(self, parts: list[tuple[Any, list[Tensor] | None]]): self.parts = parts
-    def __getitem__(self, job: tuple[int, Tensor]) -> tuple[int, list, list]:
+    written straight into that dataset's shared rows when it has them; only what does not fit is sent back (up to
+    `cap` bytes: more could not be cached, and this process stops caching when it sees them), with the stamps of the
+    files read (`FileStamps`)."""
+    def __init__(self, parts: list[tuple[Any, list[Tensor] | None, float | None]]): self.parts = parts
+    def __getitem__(self, job: tuple[int, Tensor]) -> tuple[int, list, list, list]:
         k, idxs = job
-        dataset, rows = self.parts[k]
-        done, fitting, rest = [], [], []
+        dataset, rows, cap = self.parts[k]
+        done, stamps, fitting, rest, rest_bytes = [], [], [], [], 0
         for i in idxs.tolist():
-            xs = dataset.read(i)
-            if rows is not None and _fits(rows, xs): done.append(i); fitting.append(xs)
-            else: rest.append((i, xs))
+            xs, stamp = dataset.read_stamped(i)
+            if rows is not None and _fits(rows, xs): done.append(i); stamps.append(stamp); fitting.append(xs)
+            else:
+                rest.append((i, xs, stamp)); rest_bytes += _nbytes(xs)
+                if cap is not None and rest_bytes > cap: break   # over the whole budget: the cache will give up
         if done:   # one write per slot for the whole job
             at = torch.tensor(done)
             for row, slot in zip(rows, zip(*fitting)): row[at] = torch.stack(slot)
-        return k, done, rest   # lists, not tensors: a tensor would cross in shared memory of its own
+        return k, done, stamps, rest   # lists, not tensors: a tensor would cross in shared memory of its own
 
 _FILL_MIN = 1000   # items: below this, decoding in this process is quicker than starting a worker
 _FILL_CHUNK = 512  # items a worker decodes per round trip
@@ -148,7 +236,8 @@ def _can_fork() -> bool:
 
 def _start_filling(fills: list[tuple[CachedDataset, Tensor]], n_workers: int):
     "Queue every job of `fills` (a dataset and the order of its items) on `n_workers` workers at once."
-    parts = [(ds, ds.share_rows() if _can_fork() else None) for ds, _ in fills]   # spawned workers send items back
+    parts = [(ds, ds.share_rows() if _can_fork() else None,   # spawned workers send items back
+              ds.budget.cache_mb * 2**20 if ds.budget is not None else None) for ds, _ in fills]
     jobs = [(k, chunk) for k, (_, order) in enumerate(fills) for chunk in order.split(_FILL_CHUNK)]
     loader = torch.utils.data.DataLoader(_FillJobs(parts), sampler=jobs, batch_size=None, num_workers=n_workers,
                                          collate_fn=_no_collate, prefetch_factor=math.ceil(len(jobs) / n_workers),
@@ -159,37 +248,139 @@ def _start_filling(fills: list[tuple[CachedDataset, Tensor]], n_workers: int):
 def fill_while_training(dataset: CachedDataset, batches: list[Tensor], num_workers: int = 0, auto_workers: bool = False):
     """An epoch over a cold cache: the collated `batches`, while workers decode the epoch's items ahead of the loop,
     then the cold datasets of `dataset.fill_next`; this process stores what they send back. (By default, when torch's
-    threads use every core, the workers decode everything before the first batch: see `_fill_plan`.)"""
+    threads use every core, the workers decode everything before the first batch: see `_fill_plan`.) If the cache
+    gives up (over its budget), the workers stop and the epoch reads its items itself."""
     n, first = (num_workers, False) if num_workers else _fill_plan(len(dataset)) if auto_workers else (0, False)
     fills = [(dataset, torch.cat(batches))] if n > 0 and batches else []
     if fills: fills += [(ds, torch.arange(len(ds))) for ds in dataset.fill_next if len(ds) and ds.needs_fill]
     ahead = _start_filling(fills, n) if fills else None
-    def keep(k: int, done: list, rest: list) -> int:
+    def keep(k: int, done: list, stamps: list, rest: list) -> int:
         "Store one job's result; how many of this epoch's items it brought."
         ds = fills[k][0]
-        if done: ds.mark_ready(torch.tensor(done))
-        for i, xs in rest: ds.store(i, xs)
+        if done: ds.mark_ready(torch.tensor(done), stamps)
+        for i, xs, stamp in rest: ds.store(i, xs, stamp)
         return len(done) + len(rest) if k == 0 else 0
     if first and ahead is not None:   # no core to spare while training: decode everything now, on every core
-        for result in ahead: keep(*result)
+        for result in ahead:
+            keep(*result)
+            if not dataset.cache: break
         ahead = None
     delivered = needed = 0
     for idxs in batches:
         needed += len(idxs)
-        while ahead is not None and delivered < needed: delivered += keep(*next(ahead))   # the worker is past this batch
+        while ahead is not None and delivered < needed:   # the worker is past this batch
+            delivered += keep(*next(ahead))
+            if not dataset.cache: ahead = None   # the cache gave up: stop the workers
         yield fetch_batch(dataset, idxs)
-    for result in ahead or (): keep(*result)   # the rest: the validation set, decoded while we trained
+    for result in ahead or ():   # the rest: the validation set, decoded while we trained
+        keep(*result)
+        if not dataset.cache: break
+    if not dataset.cache: return
     # the items of the dropped short batch: read them too, so the cache is complete after one epoch
     seen = torch.cat(batches) if batches else torch.zeros(0, dtype=torch.long)
     for i in sorted(set(range(len(dataset))) - set(seen.tolist())): dataset.load(i)
 
+
 # %% ../nbs/04_data_cache.ipynb #2dc4a73e
+class CacheBudget:
+    "The memory the caches of a training and a validation set may hold together; over it, both stop caching."
+    def __init__(self, cache_mb: float, datasets: list[CachedDataset]):
+        self.cache_mb, self.datasets = cache_mb, datasets
+
+    def fits(self, more: int, dataset: CachedDataset, i: int, xs: tuple) -> bool:
+        "Whether `more` bytes for item `i` (inputs `xs`) of `dataset` fit; if not, all stop caching, saying so."
+        held = sum(ds.nbytes for ds in self.datasets)
+        if held + more <= self.cache_mb * 2**20: return True
+        for ds in self.datasets: ds.set_cache(False)
+        split = {0: 'training', 1: 'validation'}.get(dataset.split_idx, 'this')
+        shapes = ', '.join('×'.join(map(str, x.shape)) for x in xs if isinstance(x, Tensor))
+        warnings.warn(f"Not caching the decoded items: they don't fit in cache_mb={self.cache_mb:g} (the first item "
+                      f"suggested they would). Item {i} of the {split} set ({shapes}) would bring the cache to "
+                      f"{(held + more) / 2**20:.1f} MB. Every epoch reads the files instead. Pass a larger "
+                      "`cache_mb`, or resize the images as they are read (`item_tfms=Resize(size)`) so that they are "
+                      "smaller and all one size.")
+        return False
+
 def use_cache(train: CachedDataset, valid: CachedDataset, cache_mb: float = 2000) -> bool:
-    "Cache both splits if their decoded items (estimated from the first) fit in `cache_mb` megabytes."
+    """Cache both splits if their decoded items fit in `cache_mb` megabytes: as guessed from the first item, and then
+    as they are stored (`CacheBudget`)."""
     if len(train) == 0: return False
-    nbytes = sum(x.numel() * x.element_size() for x in train.load(0) if isinstance(x, Tensor))
+    nbytes = _nbytes(train.load(0))
     if nbytes * (len(train) + len(valid)) > cache_mb * 2**20: return False
     train.set_cache(True)
     valid.set_cache(True)
+    train.budget = valid.budget = CacheBudget(cache_mb, [train, valid])
     train.fill_next = [valid]
     return True
+
+
+# %% ../nbs/04_data_cache.ipynb #0cbd43b6
+def _stat(path: str) -> tuple | None:
+    "What changes when a file (or a folder) changes: its inode, size and modification time; None once it is gone."
+    try: st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError): return None
+    except OSError: return ()   # unreadable now: a change, so that reading it again says why
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+_FULL_CHECK_EVERY = 30.   # seconds at least between two looks at every file...
+_FULL_CHECK_SHARE = 0.02  # ...and long enough ago that looking takes at most this share of the time
+
+class FileStamps:
+    """A stamp of the files each cached item was read from (a hash of their `_stat`s, taken before reading), and of
+    their folders. `check` finds the items whose files changed or are gone: it looks at the folders every time, at
+    every file if `full`. Kept small: a path and a number per item (MNIST's 60,000: about 7 MB)."""
+    def __init__(self, n: int):
+        self.paths = [None] * n                  # per cached item: the path of its file (a tuple, for several)
+        self.marks = array('q', bytes(8 * n))   # per cached item: the hash of its files' stamps
+        self.folders = {}                        # per folder: its stamp
+        self.next_full = time.monotonic() + _FULL_CHECK_EVERY
+
+    @staticmethod
+    def take(paths: list) -> tuple:
+        "`(paths, mark)`: the paths, and a hash of their stamps (ints only: the same in every process), before reading."
+        if len(paths) == 1: path = str(paths[0]); return path, hash((_stat(path),))   # the common case, quicker
+        paths = tuple(str(p) for p in paths)
+        return paths, hash(tuple(_stat(p) for p in paths))
+
+    def record(self, i: int, stamp: tuple | None):
+        "Item `i` is in the cache, read from files with `stamp` (from `take`)."
+        if stamp is None or not stamp[0]: return   # no files
+        self.paths[i], self.marks[i] = stamp
+        for path in _as_tuple(stamp[0]):
+            folder = os.path.dirname(path)
+            if folder not in self.folders: self.folders[folder] = _stat(folder)
+
+    def get(self, i: int) -> tuple | None:
+        "Item `i`'s stamp, as `take` gave it (None if it has none)."
+        return None if self.paths[i] is None else (self.paths[i], self.marks[i])
+
+    def forget(self, i: int):
+        "Look at item `i`'s files again at the next check (reading it again failed)."
+        for path in _as_tuple(self.paths[i] or ()): self.folders[os.path.dirname(path)] = None
+
+    @property
+    def due(self) -> bool:
+        "Whether the next check should look at every file."
+        return time.monotonic() >= self.next_full
+
+    def check(self, full: bool) -> tuple[list[int], list[tuple[int, str]]]:
+        "`(changed, gone)`: the items whose files changed, and `(item, path)` for the files that are gone."
+        start = time.monotonic()
+        moved = {f: now for f, st in self.folders.items() if (now := _stat(f)) != st}   # taken before their files
+        changed, gone = [], []
+        if full or moved:
+            for i, paths in enumerate(self.paths):
+                if paths is None: continue
+                paths = _as_tuple(paths)
+                if not full and not any(os.path.dirname(p) in moved for p in paths): continue
+                now = tuple(_stat(p) for p in paths)
+                if None in now: gone.append((i, paths[now.index(None)]))
+                elif hash(now) != self.marks[i]: changed.append(i)
+        if gone: return changed, gone   # nothing marked as seen: the next check finds them again
+        self.folders.update(moved)
+        if full:
+            took = time.monotonic() - start
+            self.next_full = time.monotonic() + max(_FULL_CHECK_EVERY, took / _FULL_CHECK_SHARE)
+        return changed, gone
+
+def _as_tuple(paths: str | tuple) -> tuple: return (paths,) if isinstance(paths, str) else paths

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_datablock.ipynb #26f21578
 from __future__ import annotations
-import mimetypes, os, re
+import mimetypes, os, re, warnings
 from pathlib import Path
 from typing import Any, Callable, Sequence
 import numpy as np, torch
@@ -398,16 +398,24 @@ class DataBlock:
         subset = lambda idx: items.iloc[idx].reset_index(drop=True) if hasattr(items, 'iloc') else [items[i] for i in idx]
         train_items, valid_items = subset(train_idx), subset(valid_idx)
         blocks = [_copy_block(b) for b in self.blocks]   # each Datasets learns its own vocab
-        targets = {}
+        image_getters = [g for g, b in zip(getters[:self.n_inp], blocks) if b.is_image]
+        files = _ImageFiles(image_getters) if image_getters else None   # what the cache checks for changes
+        raw = {}
         for k in range(self.n_inp, len(blocks)):
-            block, get = blocks[k], getters[k] or (lambda o: o)
-            raw_train, raw_valid = map_items(get, train_items, 'get_y'), map_items(get, valid_items, 'get_y')
-            _check_no_missing(raw_train + raw_valid, train_idx + valid_idx, items, getters[k])
-            block.setup(raw_train)
-            targets[k] = (_encode(block, raw_train, train_items, 'training'), _encode(block, raw_valid, valid_items, 'validation'))
+            get = getters[k] or (lambda o: o)
+            raw[k] = (map_items(get, train_items, 'get_y'), map_items(get, valid_items, 'get_y'))
+            _check_no_missing(raw[k][0] + raw[k][1], train_idx + valid_idx, items, getters[k])
+        if blocks[0].is_image:
+            _check_repeated_files(items, train_idx, valid_idx, image_getters[0], files,
+                                  [(blocks[k], raw[k][0] + raw[k][1]) for k in raw])
+        targets = {}
+        for k, (raw_train, raw_valid) in raw.items():
+            blocks[k].setup(raw_train)
+            targets[k] = (_encode(blocks[k], raw_train, train_items, 'training'),
+                          _encode(blocks[k], raw_valid, valid_items, 'validation'))
         target_fns = [_compose(getters[k], blocks[k].encode) for k in range(self.n_inp, len(blocks))]
         make = lambda its, split: CachedDataset(its, pipes, target_fns, split_idx=split, blocks=blocks, n_inp=self.n_inp,
-                                               cache=False, targets=[targets[k][split] for k in range(self.n_inp, len(blocks))])
+                                               cache=False, targets=[targets[k][split] for k in raw], files=files)
         return Datasets(make(train_items, 0), make(valid_items, 1), blocks, self.n_inp, self.item_tfms, self.batch_tfms)
 
     def dataloaders(self, source: Any, bs: int = 64, shuffle: bool = True, device: torch.device | str | None = None,
@@ -508,6 +516,64 @@ def _encode(block, values, items, split: str) -> Tensor | list:
             raise ValueError(f"{label} is not in the vocab {vocab} made of the training labels, so it is not equal to "
                              "itself (as NaN is not): give that item a real label, or leave it out.") from None
     return collate([(o,) for o in out])[0] if out else torch.zeros(0)
+
+class _ImageFiles:
+    "The files an item's image inputs are read from: what their getters give (or the item), when that is a path."
+    def __init__(self, getters: list): self.getters = getters
+    def __call__(self, item: Any) -> list:
+        return [p for p in ((g(item) if g else item) for g in self.getters) if isinstance(p, (str, Path))]
+
+def _file_keys(items, idx: list, get) -> list:
+    "For each item at `idx`, what names the file its first image is read from (None when that is not a file)."
+    if hasattr(items, 'iloc') and isinstance(get, ColReader) and len(get.cols) == 1:   # the column: no pass over rows
+        col = get.cols[0]
+        cells = (items.iloc[:, col] if isinstance(col, int) else items[col]).tolist()
+        return [cells[i] for i in idx]
+    if hasattr(items, 'iloc') and get is None: return [None] * len(idx)   # a row is no file
+    try:
+        if hasattr(items, 'iloc'): values = items.apply(get, axis=1).tolist(); values = [values[i] for i in idx]
+        else: values = [items[i] for i in idx] if get is None else [get(items[i]) for i in idx]
+    except Exception: return [None] * len(idx)   # reading the items will say what is wrong, naming the item
+    return [str(v) if isinstance(v, (str, Path)) else None for v in values]
+
+def _python_value(v: Any) -> Any: return v.item() if isinstance(v, np.generic) else v
+
+def _check_repeated_files(items, train_idx: list, valid_idx: list, get, files: _ImageFiles, targets: list) -> None:
+    """Refuse a file listed twice with different labels where an item has one (`CategoryBlock`), naming the rows and
+    the labels; warn about a file listed twice otherwise: each copy is an item, and they can land in both splits.
+    `targets`: `(block, raw labels)` for each target, in the order of `train_idx + valid_idx`."""
+    idx = train_idx + valid_idx
+    keys = _file_keys(items, idx, get)
+    listed = [k for k in keys if k is not None]
+    if len(set(listed)) == len(listed): return   # the common case: one pass, no file twice
+    where = {}
+    for pos, key in enumerate(keys):
+        if key is not None: where.setdefault(key, []).append(pos)
+    repeated = [sorted(ps, key=lambda p: idx[p]) for ps in where.values() if len(ps) > 1]   # in the items' order
+    is_df = hasattr(items, 'iloc')
+    def name(pos: int) -> str:
+        split = 'training' if pos < len(train_idx) else 'validation'
+        return f"{'row' if is_df else 'item'} {items.index[idx[pos]] if is_df else idx[pos]} ({split})"
+    path = lambda ps: files(item_at(items, idx[ps[0]]))[0]
+    for block, labels in targets:
+        if not isinstance(block, CategoryBlock): continue
+        clash = [ps for ps in repeated if len({_python_value(labels[p]) for p in ps}) > 1]
+        if not clash: continue
+        ps, more = clash[0], len(clash) - 1
+        says = ', '.join(f"{name(p)} says {_python_value(labels[p])!r}" for p in ps)
+        raise ValueError(f"The file {path(ps)} is listed {len(ps)} times with different labels: {says}"
+                         f"{' (rows by the DataFrame index)' if is_df else ''}"
+                         f"{f'; and {more} more files are listed with different labels' if more else ''}. An image has "
+                         f"one label here (CategoryBlock), and the model can't learn two: correct the wrong "
+                         f"{'row' if is_df else 'item'}, or drop it.")
+    col = get.cols[0] if isinstance(get, ColReader) and len(get.cols) == 1 else None
+    col = repr(items.columns[col] if isinstance(col, int) else col) if col is not None else "'<the file column>'"
+    fix = f"df = df.drop_duplicates(subset=[{col}])" if is_df else "items = list(dict.fromkeys(items))"
+    n = len(repeated)
+    warnings.warn(f"{n} file{'s are' if n != 1 else ' is'} listed more than once, e.g. {path(repeated[0])}: "
+                  f"{', '.join(name(p) for p in repeated[0])}. Each listing is an item of its own, so the file is "
+                  "learned from twice as often, and can land in both the training and the validation set (whose score "
+                  f"then counts images the model trained on). Keep one of each: {fix}.")
 
 def _is_missing(v: Any) -> bool:
     "A label that isn't there: None, NaN (what pandas reads from an empty cell), pandas' NA or NaT."

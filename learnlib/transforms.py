@@ -11,7 +11,7 @@ import numpy as np, torch, torch.nn.functional as F
 import torchvision.transforms as T
 import torchvision.transforms.v2.functional as TF
 from torchvision.io import decode_image, ImageReadMode
-from PIL import Image
+from PIL import Image, JpegImagePlugin
 from torch import Tensor
 from .data import ItemTransform, BatchTransform, show_image
 
@@ -46,17 +46,21 @@ def _read_bytes(fn: Path) -> bytearray:
 def _read_file(fn: Path, mode: str) -> Tensor:
     try: data = _read_bytes(fn)
     except OSError as e: raise ImageReadError(f"Can't read the image file {fn}: {e}") from e
-    _check_pixels(fn, data)
-    try:
-        x = decode_image(torch.frombuffer(data, dtype=torch.uint8),
-                         mode=ImageReadMode.GRAY if mode == 'L' else ImageReadMode.RGB)
-        return x if x.dtype == torch.uint8 else TF.to_dtype(x, torch.uint8, scale=True)   # 16-bit PNGs: to bytes
-    except Exception: pass   # a format torchvision can't decode (or a bad file): ask PIL
-    try: im = Image.open(io.BytesIO(data)); im.load()
+    size = _decoded_size(data)
+    _check_pixels(fn, size)
+    if size is not None:   # a PNG or a JPEG whose size we know: torchvision's decoders, the fast path
+        try: x = decode_image(torch.frombuffer(data, dtype=torch.uint8),
+                              mode=ImageReadMode.GRAY if mode == 'L' else ImageReadMode.RGB)
+        except Exception: x = None   # one torchvision can't decode (or a bad file): PIL tries below
+        if x is not None:
+            _check_decoded(fn, x, size)
+            return x if x.dtype == torch.uint8 else TF.to_dtype(x, torch.uint8, scale=True)   # 16-bit PNGs: to bytes
+    try: im = Image.open(io.BytesIO(data)); im.load()   # other formats: PIL, which checks the size itself, first
+    except Image.DecompressionBombError as e: raise ImageReadError(_too_many_pixels(fn, str(e).rstrip('.'))) from None
     except Exception as e:
         raise ImageReadError(f"Can't read the image file {fn}: it is corrupt or not an image ({type(e).__name__}). "
                              "Delete it; `verify_images(get_image_files(path))` lists every such file.") from e
-    try: return read_image(im, mode)
+    try: return read_image(im, mode)   # the first frame of an animation, as PIL gives it
     except ValueError as e: raise ImageReadError(f"Can't read the image file {fn}: {e}") from e
 
 def _is_deep(im: Image.Image) -> bool: return im.mode == 'F' or im.mode.startswith('I;16')   # float, or 16 bits
@@ -71,35 +75,32 @@ def _pil_to_tensor(im: Image.Image, mode: str) -> Tensor:
     x = torch.from_numpy(a.astype(np.float32 if im.mode == 'F' else np.uint16))   # a copy, in this machine's byte order
     return TF.to_dtype(x[None], torch.uint8, scale=True)   # 16 bits: the top 8; floats: times 255
 
-_JPEG_FRAMES = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}   # SOF markers
+def _decoded_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) that torchvision's decoder will give a PNG or a JPEG, read from the header before decoding;
+    None for other formats (PIL decodes them) and for a header that can't be read."""
+    if data[:8] == b'\x89PNG\r\n\x1a\n':   # libpng refuses a PNG whose first chunk isn't IHDR: this is its size
+        return struct.unpack('>II', data[16:24]) if data[12:16] == b'IHDR' else None
+    if data[:2] != b'\xff\xd8': return None
+    try: return JpegImagePlugin.JpegImageFile(io.BytesIO(data)).size   # PIL walks the markers as libjpeg does
+    except Exception: return None
 
-def _header_size(data: bytes) -> tuple[int, int] | None:
-    "(width, height) from an image file's header, nothing decoded: PNG and JPEG read here, other formats by PIL."
-    if data[:8] == b'\x89PNG\r\n\x1a\n' and data[12:16] == b'IHDR': return struct.unpack('>II', data[16:24])
-    if data[:2] == b'\xff\xd8':   # JPEG: hop from segment to segment up to the frame header
-        i = 2
-        while i + 9 <= len(data) and data[i] == 0xFF:
-            if data[i + 1] in _JPEG_FRAMES: h, w = struct.unpack('>HH', data[i + 5:i + 9]); return w, h
-            i += 1 if data[i + 1] == 0xFF else 2 + int.from_bytes(data[i + 2:i + 4], 'big')   # 0xFF: a fill byte
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', Image.DecompressionBombWarning)   # _check_pixels warns, once
-        with Image.open(io.BytesIO(data)) as im: return im.size   # PIL reads only the header here
-
-def _check_pixels(fn: Path, data: bytes) -> None:
+def _check_pixels(fn: Path, size: tuple[int, int] | None) -> None:
     "PIL's decompression-bomb rule, before decoding: a warning above `Image.MAX_IMAGE_PIXELS`, an error above twice it."
     limit = Image.MAX_IMAGE_PIXELS
-    if limit is None: return
-    try: size = _header_size(data)
-    except Image.DecompressionBombError as e: raise ImageReadError(_too_many_pixels(fn, str(e).rstrip('.'))) from None
-    except Exception: return   # no header we can read: the decoders below judge the file
-    if size is None: return
+    if limit is None or size is None or size[0] * size[1] <= limit: return   # the common case, in a microsecond
     pixels = size[0] * size[1]
     what = f"{size[0]}×{size[1]} = {pixels:,} pixels"
     if pixels > 2 * limit: raise ImageReadError(_too_many_pixels(fn, f"{what}, more than twice PIL's limit of {limit:,}"))
     if pixels > limit:
         warnings.warn(f"{fn}: {what}, more than PIL's limit of {limit:,} (Image.MAX_IMAGE_PIXELS): it could be a decompression "
                       "bomb. Read anyway, as PIL does up to twice the limit.", Image.DecompressionBombWarning)
+
+def _check_decoded(fn: Path, x: Tensor, size: tuple[int, int]) -> None:
+    "Refuse a decoded image whose size isn't the one its header gave (the size the pixel limit was checked on)."
+    if x.shape[-1] != size[0] or x.shape[-2] != size[1]:
+        raise ImageReadError(f"Can't read the image file {fn}: its header says {size[0]}×{size[1]} pixels, but it decodes "
+                             f"to {x.shape[-1]}×{x.shape[-2]}. It is malformed (or made to mislead): delete it; "
+                             "`verify_images(get_image_files(path))` lists every such file.")
 
 def _too_many_pixels(fn: Path, what: str) -> str:
     return (f"Refusing to decode the image file {fn} ({what}): it could be a decompression bomb, a small file that "
