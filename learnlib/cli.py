@@ -4,8 +4,8 @@
 
 # %% ../nbs/15_cli.ipynb #658813a7
 from __future__ import annotations
-import argparse, ast, asyncio, base64, contextlib, hashlib, json, numbers, os, re, shutil, signal, statistics
-import subprocess, sys, tempfile, time
+import argparse, ast, asyncio, base64, configparser, contextlib, hashlib, json, numbers, os, re, shutil, signal
+import statistics, subprocess, sys, tempfile, time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from html.parser import HTMLParser
 from pathlib import Path
@@ -208,7 +208,6 @@ def _tiny_chapter(folder: Path, source: str) -> Path:
 # %% ../nbs/15_cli.ipynb #f4af490a
 def _settings(root: Path) -> dict:
     "The `[DEFAULT]` section of `root/settings.ini`, nbdev's configuration."
-    import configparser
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(root/'settings.ini', encoding='utf-8')
     return dict(parser['DEFAULT'])
