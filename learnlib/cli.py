@@ -127,7 +127,7 @@ def failed_checks(nb) -> list[str]:
 def _kernel_end(code: int | None) -> str:
     "Why a kernel process ended, from its exit status (negative: the signal that killed it)."
     if code is None: return 'the kernel died'
-    if code >= 0: return f'the kernel exited with code {code} (something in the cell ended the process: `os._exit`, a crash)'
+    if code >= 0: return f'the kernel exited with code {code} (the cell ended the process: `os._exit`, a crash)'
     try: name = signal.Signals(-code).name
     except ValueError: name = f'signal {-code}'
     if name == 'SIGKILL':
@@ -175,8 +175,10 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
         except (DeadKernelError, CellTimeoutError) as e:   # the cell didn't finish: say why, on its page too
             ok, cell = False, nb.cells[client.running or 0]
             if client.stopped_by: ename, why = 'Stopped', f'stopped by {signal.Signals(client.stopped_by).name}'
-            elif isinstance(e, CellTimeoutError): ename, why = 'Timeout', f'it ran longer than the timeout ({timeout} s)'
-            else: ename, why = 'DeadKernelError', _kernel_end(run_sync(km.provisioner.poll)() if km.provisioner else None)
+            elif isinstance(e, CellTimeoutError): ename, why = 'Timeout', f'it ran past the timeout ({timeout} s)'
+            else:
+                code = run_sync(km.provisioner.poll)() if km.provisioner else None
+                ename, why = 'DeadKernelError', _kernel_end(code)
             first_line = (cell.source.strip().splitlines() or [''])[0]
             why = f'cell {(client.running or 0) + 1} of {len(nb.cells)} (`{first_line[:60]}`) did not finish: {why}'
             cell.outputs.append(nbformat.v4.new_output('error', ename=ename, evalue=why, traceback=[f'{ename}: {why}']))
@@ -223,17 +225,18 @@ def check_in_sync(root: Path, stream=None) -> bool:
     stream = stream or sys.stdout
     settings = _settings(root)
     nbs, lib = settings.get('nbs_path', 'nbs'), settings.get('lib_path', settings.get('lib_name', ''))
-    ok = True
+    ok, env = True, {k: v for k, v in os.environ.items() if k != 'IN_TEST'}   # with IN_TEST, nbdev_export does nothing
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp)
         shutil.copy2(root/'settings.ini', copy/'settings.ini')
+        caches = shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints')
         for folder in (nbs, lib):
-            if (root/folder).is_dir():
-                shutil.copytree(root/folder, copy/folder, ignore=shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints'))
+            if (root/folder).is_dir(): shutil.copytree(root/folder, copy/folder, ignore=caches)
         for cmd, folder, pattern, what in (('nbdev_clean', nbs, '*.ipynb', 'the notebooks are clean'),
                                            ('nbdev_export', lib, '*.py', 'the library is in step with the notebooks')):
             exe = Path(sys.executable).parent/cmd
-            done = subprocess.run([str(exe) if exe.exists() else cmd], cwd=copy, capture_output=True, text=True)
+            done = subprocess.run([str(exe) if exe.exists() else cmd], cwd=copy, env=env, capture_output=True,
+                                  text=True)
             if done.returncode:
                 stream.write(f'FAILED: {cmd} failed (exit code {done.returncode}), so whether {what} is unknown:\n'
                              f'{(done.stderr or done.stdout).strip()[-2000:]}\n')

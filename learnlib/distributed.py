@@ -168,10 +168,10 @@ def _check_same_data(learn) -> None:
         return ', '.join(f'{name} {s[2*i]} items in {s[2*i+1]} batches' for i, name in enumerate(names[:len(s) // 2]))
     ranks = ''.join(f'\n  rank {r}: {line(s)}' for r, s in enumerate(every))
     raise RuntimeError(f"The processes don't hold the same data:{ranks}\nThey would wait for each other in the first "
-                       "step that runs out early, until the process group's timeout. Every process must build the same "
-                       "items in the same order: split with a seeded splitter (`RandomSplitter(seed=42)`), list the same "
-                       "files (download with `path = rank0_first(untar_data, URL)`, so that the others wait for the "
-                       "download to finish instead of listing a half-written folder), and sample with a seed.")
+                       "step that runs out early, until the process group's timeout. Every process must build the "
+                       "same items in the same order: split with a seeded splitter (`RandomSplitter(seed=42)`), list "
+                       "the same files (download with `path = rank0_first(untar_data, URL)`, so that the others wait "
+                       "for the download to finish instead of listing a half-written folder), and sample with a seed.")
 
 def to_distributed(learn, sync_bn: bool = True, in_notebook: bool = False):
     """Make `learn` train as one of the processes of the group: loaders sharded, model on this process's GPU (and its
@@ -266,7 +266,7 @@ def notebook_launcher(function: Callable, args: tuple = (), num_processes: int |
     for p in procs: p.start()
     returned, failures, deadline = {}, {}, time.monotonic() + timeout
     def drain():
-        "Take what the processes have sent (a return value, or a failure's traceback); one that ended without either failed."
+        "Take what the processes sent (a return value, or a failure's traceback); one that ended without either failed."
         ended = [r for r, p in enumerate(procs) if p.exitcode is not None]   # what these sent is in the queue by now
         while not results.empty():
             rank, error, value = results.get()
