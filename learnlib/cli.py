@@ -4,7 +4,8 @@
 
 # %% ../nbs/15_cli.ipynb #658813a7
 from __future__ import annotations
-import argparse, ast, base64, contextlib, hashlib, json, numbers, os, re, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, ast, asyncio, base64, configparser, contextlib, hashlib, json, numbers, os, re, shutil, signal
+import statistics, subprocess, sys, tempfile, time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from html.parser import HTMLParser
 from pathlib import Path
@@ -48,10 +49,15 @@ def _directives(source: str) -> set[str]:
     return {w for line in source.splitlines() if line.startswith('#|') for w in line[2:].split()}
 
 class _EchoingClient:
-    "Build an nbclient `NotebookClient` that echoes outputs to `out` while the kernel produces them."
+    """Build an nbclient `NotebookClient` that echoes outputs to `out` while the kernel produces them. It also
+    remembers which cell runs (`running`, its index) and, on Ctrl-C or SIGTERM, stops that cell (`stopped_by` says
+    which signal), where nbclient alone would shut the kernel down and then wait for the next cell."""
     def __new__(cls, nb, out, **kwargs):
         from nbclient import NotebookClient
+        from nbclient.exceptions import DeadKernelError
         class Client(NotebookClient):
+            running: int | None = None
+            stopped_by: int | None = None
             def output(self, outs, msg, display_id, cell_index):
                 kind, content = msg['msg_type'], msg['content']
                 if kind == 'stream': out.write(content['text'])
@@ -63,6 +69,24 @@ class _EchoingClient:
                 elif kind == 'error': out.write('\n'.join(content.get('traceback', [])) + '\n')
                 out.flush()
                 return super().output(outs, msg, display_id, cell_index)
+
+            async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+                if self.stopped_by: raise DeadKernelError('stopped by a signal')   # it came between two cells
+                self.running = cell_index
+                return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+
+            @contextlib.asynccontextmanager
+            async def async_setup_kernel(self, **kwargs):
+                async with super().async_setup_kernel(**kwargs):   # which set nbclient's signal handlers: ours instead
+                    loop = asyncio.get_running_loop()
+                    with contextlib.suppress(RuntimeError, NotImplementedError):   # not the main thread: none
+                        for sig in (signal.SIGINT, signal.SIGTERM): loop.add_signal_handler(sig, self.stop, sig)
+                    yield
+
+            def stop(self, sig: int) -> None:
+                "Stop the cell that runs now, as nbclient does when its kernel dies; the caller shuts the kernel down."
+                self.stopped_by = sig
+                if self.task_poll_for_reply is not None: self.task_poll_for_reply.cancel()
         return Client(nb, **kwargs)
 
 # %% ../nbs/15_cli.ipynb #375e96ce
@@ -97,14 +121,30 @@ def find_executed(nb_path: Path, root: Path, full: bool = False) -> Path | None:
 # %% ../nbs/15_cli.ipynb #22f71b6c
 def failed_checks(nb) -> list[str]:
     "`'cell [n]: Error: message'` for each code cell of an executed notebook that ended in an error."
-    return [f"cell [{cell.get('execution_count')}]: {o['ename']}: {o['evalue']}" for cell in nb.cells
+    return [f"cell [{cell.get('execution_count') or '*'}]: {o['ename']}: {o['evalue']}" for cell in nb.cells
             if cell.cell_type == 'code' for o in cell.get('outputs', []) if o.get('output_type') == 'error']
+
+def _kernel_end(code: int | None) -> str:
+    "Why a kernel process ended, from its exit status (negative: the signal that killed it)."
+    if code is None: return 'the kernel died'
+    if code >= 0: return f'the kernel exited with code {code} (the cell ended the process: `os._exit`, a crash)'
+    try: name = signal.Signals(-code).name
+    except ValueError: name = f'signal {-code}'
+    if name == 'SIGKILL':
+        return ('the kernel was killed (SIGKILL): out of memory? The system kills the largest process when memory runs '
+                'out (`dmesg` says so): try a smaller batch size, fewer workers or a smaller image size')
+    crash = ' (a crash in native code)' if name in ('SIGSEGV', 'SIGBUS', 'SIGABRT', 'SIGILL', 'SIGFPE') else ''
+    return f'the kernel was killed by {name}{crash}'
 
 def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, timeout: int = 3600,
                 threads: int | None = None, stream=None) -> bool:
-    "Execute chapter `name` headless, echo its output to `stream`, write `out_dir/NAME.ipynb` and `.html`."
+    """Execute chapter `name` headless, echo its output to `stream`, write `out_dir/NAME.ipynb` and `.html`. A cell
+    that fails, times out (`timeout` seconds) or kills its kernel ends the run (the outputs so far are written); so
+    do Ctrl-C and SIGTERM, which then stop this process as they would have."""
     import nbformat
-    from nbclient.exceptions import CellExecutionError
+    from jupyter_client import AsyncKernelManager
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from nbclient.util import run_sync
     from nbconvert import HTMLExporter
     stream = stream or sys.stdout
     path = find_chapter(name)
@@ -121,18 +161,29 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
     mode = 'full size' if full else 'quick run; --full for the slow cells'
     threads = threads or torch.get_num_threads()   # the kernel starts as this process did, unless told otherwise
     stream.write(f'Running {path.name} ({mode}) with {threads} torch thread{"s" * (threads > 1)} on {defaults.device.type}\n')
-    from jupyter_client import KernelManager
     start, ok = time.time(), True
     with tempfile.TemporaryDirectory() as sockets:  # local sockets: no open TCP port, no warning about one
-        km = KernelManager(kernel_name='python3', transport='ipc', ip=str(Path(sockets)/'kernel'))
+        # the asynchronous manager: with it nbclient checks every second that the kernel lives, and hears signals
+        # while a cell runs (a blocking one waits on a dead kernel's reply for ever, deaf to Ctrl-C)
+        km = AsyncKernelManager(kernel_name='python3', transport='ipc', ip=str(Path(sockets)/'kernel'))
         client = _EchoingClient(nb, stream, km=km, timeout=timeout, kernel_name='python3',
                                 allow_error_names=['AssertionError'],   # a failed check: report it, run the rest
                                 extra_arguments=[f"--IPKernelApp.exec_lines=__import__('torch').set_num_threads({threads})"],
                                 resources={'metadata': {'path': str(path.parent)}})
         try: client.execute()
         except CellExecutionError: ok = False
+        except (DeadKernelError, CellTimeoutError) as e:   # the cell didn't finish: say why, on its page too
+            ok, cell = False, nb.cells[client.running or 0]
+            if client.stopped_by: ename, why = 'Stopped', f'stopped by {signal.Signals(client.stopped_by).name}'
+            elif isinstance(e, CellTimeoutError): ename, why = 'Timeout', f'it ran past the timeout ({timeout} s)'
+            else:
+                code = run_sync(km.provisioner.poll)() if km.provisioner else None
+                ename, why = 'DeadKernelError', _kernel_end(code)
+            first_line = (cell.source.strip().splitlines() or [''])[0]
+            why = f'cell {(client.running or 0) + 1} of {len(nb.cells)} (`{first_line[:60]}`) did not finish: {why}'
+            cell.outputs.append(nbformat.v4.new_output('error', ename=ename, evalue=why, traceback=[f'{ename}: {why}']))
         finally:
-            if km.has_kernel: km.shutdown_kernel(now=True)
+            if km.has_kernel: run_sync(km.shutdown_kernel)(now=True)   # the kernel's process group, children too
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out_dir/path.name)
     html, _ = HTMLExporter().from_notebook_node(nb)
@@ -144,6 +195,8 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
     ok = ok and not failures
     verdict = 'finished' if ok else 'FAILED'
     stream.write(f'{path.stem} {verdict} in {time.time()-start:.0f}s: {out_dir/path.name}, {out_dir/path.stem}.html\n')
+    stream.flush()
+    if client.stopped_by: signal.raise_signal(client.stopped_by)   # the outputs are written: now stop, as asked
     return ok
 
 # %% ../nbs/15_cli.ipynb #2ccf0ab0
@@ -155,26 +208,46 @@ def _tiny_chapter(folder: Path, source: str) -> Path:
     path = folder/'tiny.ipynb'; nbformat.write(nb, path); return path
 
 # %% ../nbs/15_cli.ipynb #f4af490a
-def _git_status(root: Path) -> str | None:
-    try: return subprocess.run(['git', 'status', '--porcelain'], cwd=root, capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError): return None
+def _settings(root: Path) -> dict:
+    "The `[DEFAULT]` section of `root/settings.ini`, nbdev's configuration."
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(root/'settings.ini', encoding='utf-8')
+    return dict(parser['DEFAULT'])
+
+def _files(folder: Path, pattern: str) -> dict[str, bytes]:
+    "The bytes of each file under `folder` matching `pattern` (by path relative to it), caches left out."
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob(pattern))
+            if p.is_file() and not {'__pycache__', '.ipynb_checkpoints'} & set(p.parts)}
 
 def check_in_sync(root: Path, stream=None) -> bool:
-    "True when `nbdev_clean` and `nbdev_export` leave the git tree as it was (skipped outside git)."
+    """True when the notebooks are clean and the library is what `nbdev_export` makes of them. Both commands run on a
+    copy of `nbs/`, `settings.ini` and the package in a temporary folder; the checkout itself is only read."""
     stream = stream or sys.stdout
-    before = _git_status(root)
-    if before is None: stream.write('not a git checkout: skipping the clean/export checks\n'); return True
-    ok = True
-    for cmd, what in (('nbdev_clean', 'notebooks are clean'), ('nbdev_export', 'library is in step with the notebooks')):
-        exe = Path(sys.executable).parent/cmd
-        subprocess.run([str(exe) if exe.exists() else cmd], cwd=root, capture_output=True)
-        after = _git_status(root)
-        if after != before:
-            changed = sorted(set(after.splitlines()) - set(before.splitlines()))
-            stream.write(f'FAILED: {cmd} changed files ({what} is not true): {", ".join(changed)}\n'
-                         f'  fix: run {cmd} and commit the result\n')
-            ok, before = False, after
-        else: stream.write(f'ok: {what}\n')
+    settings = _settings(root)
+    nbs, lib = settings.get('nbs_path', 'nbs'), settings.get('lib_path', settings.get('lib_name', ''))
+    ok, env = True, {k: v for k, v in os.environ.items() if k != 'IN_TEST'}   # with IN_TEST, nbdev_export does nothing
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp)
+        shutil.copy2(root/'settings.ini', copy/'settings.ini')
+        caches = shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints')
+        for folder in (nbs, lib):
+            if (root/folder).is_dir(): shutil.copytree(root/folder, copy/folder, ignore=caches)
+        for cmd, folder, pattern, what in (('nbdev_clean', nbs, '*.ipynb', 'the notebooks are clean'),
+                                           ('nbdev_export', lib, '*.py', 'the library is in step with the notebooks')):
+            exe = Path(sys.executable).parent/cmd
+            done = subprocess.run([str(exe) if exe.exists() else cmd], cwd=copy, env=env, capture_output=True,
+                                  text=True)
+            if done.returncode:
+                stream.write(f'FAILED: {cmd} failed (exit code {done.returncode}), so whether {what} is unknown:\n'
+                             f'{(done.stderr or done.stdout).strip()[-2000:]}\n')
+                ok = False; continue
+            now, then = _files(root/folder, pattern), _files(copy/folder, pattern)
+            changed = sorted(f'{folder}/{name}' for name in now.keys() | then.keys() if now.get(name) != then.get(name))
+            if changed:
+                stream.write(f'FAILED: {cmd} would change {", ".join(changed)} (it is not true that {what})\n'
+                             f'  fix: run {cmd} and commit the result\n')
+                ok = False
+            else: stream.write(f'ok: {what}\n')
     return ok
 
 # %% ../nbs/15_cli.ipynb #5b2c0a02
@@ -774,7 +847,9 @@ def main(argv: list[str] | None = None) -> int:
     figures.add_argument('--until', default=None)
     args = parser.parse_args(argv)
 
-    if args.command == 'chapter': return 0 if run_chapter(args.name, args.out, full=args.full, threads=args.threads) else 1
+    if args.command == 'chapter':
+        try: return 0 if run_chapter(args.name, args.out, full=args.full, threads=args.threads) else 1
+        except KeyboardInterrupt: return 130   # Ctrl-C: run_chapter has said where it stopped
     if args.command == 'docs': return docs_command(args.full, not args.no_run, args.check, args.browser, args.serve)
     if args.command == 'readme':
         ok = write_readme(check=args.check)

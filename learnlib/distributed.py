@@ -4,7 +4,7 @@
 
 # %% ../nbs/09a_distributed.ipynb #f26dd1e3
 from __future__ import annotations
-import atexit, math, multiprocessing, os, socket, sys, time, traceback
+import atexit, math, multiprocessing, os, signal, socket, sys, time, traceback
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, Callable
@@ -15,9 +15,9 @@ from .data import DataLoader, TorchLoader
 from .callbacks import Callback, ProgressCallback
 
 # %% auto #0
-__all__ = ['rank_distrib', 'num_distrib', 'local_rank_distrib', 'distrib_barrier', 'setup_distrib', 'teardown_distrib',
-           'rank0_first', 'get_model', 'DistributedDL', 'DistributedTrainer', 'to_distributed', 'detach_distributed',
-           'distrib_ctx', 'notebook_launcher']
+__all__ = ['rank_distrib', 'num_distrib', 'local_rank_distrib', 'is_main_process', 'distrib_barrier', 'setup_distrib',
+           'teardown_distrib', 'rank0_first', 'get_model', 'DistributedDL', 'DistributedTrainer', 'to_distributed',
+           'detach_distributed', 'distrib_ctx', 'notebook_launcher']
 
 # %% ../nbs/09a_distributed.ipynb #2ac36d0f
 def rank_distrib() -> int:
@@ -33,6 +33,11 @@ def local_rank_distrib() -> int:
     return int(os.environ.get('LOCAL_RANK', 0))
 
 def _active() -> bool: return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+def is_main_process() -> bool:
+    """True in the process that prints and writes the files the processes share: rank 0 of an active process group,
+    or any process on its own (no group joined, whatever `RANK` says: there is no one to write for it)."""
+    return not _active() or dist.get_rank() == 0
 
 def distrib_barrier() -> None:
     "Wait until every process gets here (nothing to wait for in a plain process)."
@@ -152,12 +157,29 @@ def _broadcast_seed() -> int:
     dist.broadcast(seed, 0)   # a CPU tensor: gloo carries it, on GPU machines too
     return int(seed)
 
+def _check_same_data(learn) -> None:
+    "Raise, on every process at once, unless every process holds as many items and batches in each loader as rank 0."
+    sizes = torch.tensor([n for dl in learn.dls.loaders for n in (len(dl.dataset), len(dl))])
+    every = [torch.empty_like(sizes) for _ in range(dist.get_world_size())]
+    dist.all_gather(every, sizes)   # a CPU tensor: gloo carries it, on GPU machines too
+    if all(torch.equal(s, every[0]) for s in every): return
+    names = ['train', 'valid'] + [f'loader {i}' for i in range(2, len(learn.dls.loaders))]
+    def line(s: Tensor) -> str:
+        return ', '.join(f'{name} {s[2*i]} items in {s[2*i+1]} batches' for i, name in enumerate(names[:len(s) // 2]))
+    ranks = ''.join(f'\n  rank {r}: {line(s)}' for r, s in enumerate(every))
+    raise RuntimeError(f"The processes don't hold the same data:{ranks}\nThey would wait for each other in the first "
+                       "step that runs out early, until the process group's timeout. Every process must build the "
+                       "same items in the same order: split with a seeded splitter (`RandomSplitter(seed=42)`), list "
+                       "the same files (download with `path = rank0_first(untar_data, URL)`, so that the others wait "
+                       "for the download to finish instead of listing a half-written folder), and sample with a seed.")
+
 def to_distributed(learn, sync_bn: bool = True, in_notebook: bool = False):
     """Make `learn` train as one of the processes of the group: loaders sharded, model on this process's GPU (and its
     batchnorms synchronized there), `DistributedTrainer` added; only rank 0 prints (as text rows with `in_notebook`)."""
     if not _active(): raise RuntimeError("No process group: start the processes with `torchrun` (or `notebook_launcher`) "
                                          "and wrap the fit in `with learn.distrib_ctx():`, which joins the group.")
     if any(isinstance(cb, DistributedTrainer) for cb in learn.cbs): return learn   # already
+    _check_same_data(learn)
     if learn.dls.device.type == 'cuda':
         learn.dls.to(torch.device('cuda', local_rank_distrib())); learn.model.to(learn.dls.device)
         if sync_bn: learn.model = nn.SyncBatchNorm.convert_sync_batchnorm(learn.model)   # the same parameters
@@ -184,7 +206,8 @@ def detach_distributed(learn):
 @contextmanager
 def distrib_ctx(learn, sync_bn: bool = True, in_notebook: bool = False, timeout: float = 600.):
     """Inside, `learn` trains as one of the processes `torchrun` started (joining their group, leaving it after); in a
-    plain process nothing changes, so the same script runs either way."""
+    plain process nothing changes, so the same script runs either way. A collective waits `timeout` seconds at most
+    for the others (see `setup_distrib`; a group joined before, by `rank0_first` say, keeps the timeout it has)."""
     if num_distrib() <= 1: yield learn; return
     setup_distrib(timeout)
     try:
@@ -216,11 +239,19 @@ def _report(failures: dict[int, str], n: int) -> str:
     others = ''.join(f'\n(process {r} stopped too: {failures[r].strip().splitlines()[-1]})' for r in first[1:])
     return f"Process {first[0]} of {n} failed:\n{failures[first[0]]}{others}"
 
+def _exit_cause(code: int) -> str:
+    "How a process ended without a word, from its exit status (negative: the signal that killed it)."
+    if code >= 0: return f'it exited with code {code} before its function returned or raised (`os._exit`, or a crash)'
+    try: name = signal.Signals(-code).name
+    except ValueError: name = f'signal {-code}'
+    oom = ': out of memory? (the system kills the largest process when memory runs out)' if name == 'SIGKILL' else ''
+    return f'it was killed by {name}{oom}'
+
 def notebook_launcher(function: Callable, args: tuple = (), num_processes: int | None = None,
                       threads: int | None = None, timeout: float = 3600.) -> Any:
     """Run `function(*args)` in `num_processes` processes (forked from this one, `threads` torch threads each) that
-    train together as `torchrun` would start them; return what it returned on rank 0. If one fails, stop the others
-    and raise its error."""
+    train together as `torchrun` would start them; return what it returned on rank 0. If one fails (raises, or ends
+    without returning: `os._exit`, killed), stop the others and raise its error."""
     n = num_processes or max(torch.cuda.device_count(), 2)
     if 'fork' not in multiprocessing.get_all_start_methods():
         raise RuntimeError("notebook_launcher forks this process, which this system can't do: put the training in a "
@@ -235,18 +266,19 @@ def notebook_launcher(function: Callable, args: tuple = (), num_processes: int |
     for p in procs: p.start()
     returned, failures, deadline = {}, {}, time.monotonic() + timeout
     def drain():
-        "Take what the processes have sent: a return value, or a failure's traceback."
+        "Take what the processes sent (a return value, or a failure's traceback); one that ended without either failed."
+        ended = [r for r, p in enumerate(procs) if p.exitcode is not None]   # what these sent is in the queue by now
         while not results.empty():
             rank, error, value = results.get()
             if error is None: returned[rank] = value
             else: failures[rank] = error
+        for r in ended:
+            if r not in returned and r not in failures: failures[r] = _exit_cause(procs[r].exitcode)
     try:
         while len(returned) < n and not failures:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"notebook_launcher: the {n} processes didn't finish in {timeout:.0f} s; stopped them.")
             drain()
-            silent = [r for r, p in enumerate(procs) if p.exitcode not in (None, 0) and r not in failures]
-            if silent and results.empty(): failures[silent[0]] = f'it died with exit code {procs[silent[0]].exitcode}'
             time.sleep(0.02)
         if failures:   # the others stop within moments of the first (their partner left): hear them out briefly
             end = time.monotonic() + 2

@@ -17,7 +17,7 @@ from .callbacks import (Callback, CallbackHost, CancelFitException, CancelEpochE
     TextLogger, ProgressCallback, MixedPrecision, SmoothedLoss, format_time)
 from .schedule import ParamScheduler, combined_cos
 from .lr_find import lr_find, valley
-from .distributed import rank_distrib, distrib_barrier, get_model, to_distributed, detach_distributed, distrib_ctx
+from .distributed import is_main_process, distrib_barrier, get_model, to_distributed, detach_distributed, distrib_ctx
 
 # %% auto #0
 __all__ = ['norm_types', 'Optimizer', 'AdamW', 'SGDOptimizer', 'Adam', 'SGD', 'RMSProp', 'OptimWrapper', 'sgd_step',
@@ -621,7 +621,7 @@ class Learner(CallbackHost):
     def save(self, file: str, with_opt: bool = True, force: bool = False) -> Path:
         "Save the weights (and optimizer state) to `path/model_dir/file.pth` (see `save_model`, and `force` there)."
         path = self.path / self.model_dir / f'{file}.pth'
-        if rank_distrib() == 0: save_model(path, get_model(self.model), self.opt, with_opt, force)
+        if is_main_process(): save_model(path, get_model(self.model), self.opt, with_opt, force)
         distrib_barrier()   # in distributed training rank 0 writes; the others wait, then can load it
         return path
     def load(self, file: str, device=None, with_opt: bool = True, strict: bool = True) -> Learner:
@@ -632,7 +632,7 @@ class Learner(CallbackHost):
         return self
     def export(self, fname: str = 'export.pkl') -> Path:
         "Save what inference needs to `path/fname` as plain data (see `learner_state`; `load_learner` reads it)."
-        if rank_distrib() == 0: atomic_save(learner_state(self), self.path / fname)
+        if is_main_process(): atomic_save(learner_state(self), self.path / fname)
         distrib_barrier()   # as for `save`
         return self.path / fname
 
@@ -642,9 +642,10 @@ class Learner(CallbackHost):
     def detach_distributed(self) -> Learner:
         "Back to training alone (see `detach_distributed`)."
         return detach_distributed(self)
-    def distrib_ctx(self, sync_bn: bool = True, in_notebook: bool = False):
-        "Context manager: train with the processes `torchrun` started; unchanged in a plain process (see `distrib_ctx`)."
-        return distrib_ctx(self, sync_bn, in_notebook)
+    def distrib_ctx(self, sync_bn: bool = True, in_notebook: bool = False, timeout: float = 600.):
+        """Context manager: train with the processes `torchrun` started, a collective waiting at most `timeout` seconds
+        for the others; unchanged in a plain process (see `distrib_ctx`)."""
+        return distrib_ctx(self, sync_bn, in_notebook, timeout)
 
     def get_preds(self, ds_idx: int = 1, dl=None, with_input: bool = False, with_decoded: bool = False,
                   with_loss: bool = False, act: Callable | None = None) -> tuple:
