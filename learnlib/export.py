@@ -183,7 +183,7 @@ def model_for_weights(recipe: dict | None, weights: dict, fname: str | Path) -> 
 SPLITTERS = {'trainable_params': trainable_params, 'body_head_split': body_head_split} | {
     meta['split'].__name__: meta['split'] for meta in model_meta.values() if meta.get('split') is not None}
 
-# %% ../nbs/14_export.ipynb #7c5b1f37
+# %% ../nbs/14_export.ipynb #401af144
 MAX_PROGRAM_ELEMENTS = 2**28   # the most elements one tensor of a program may hold (1 GiB of float32)
 
 _UNARY = ('relu', 'relu_', 'silu', 'silu_', 'sigmoid', 'tanh', 'hardswish', 'hardswish_', 'hardsigmoid', 'hardsigmoid_',
@@ -235,7 +235,7 @@ PROGRAM_OPS: dict[str, str] = {   # operator: the kind of each of its arguments,
 _SIZE_OPS = {'_operator.add': operator.add, '_operator.sub': operator.sub, '_operator.mul': operator.mul,
              '_operator.floordiv': operator.floordiv}   # Python's arithmetic on sizes, as torch.export records it
 
-# %% ../nbs/14_export.ipynb #738bcc03
+# %% ../nbs/14_export.ipynb #4eae4b9b
 _SIZE_TOKEN = re.compile(r",? ?(?:Integer\((-?\d{1,19})\)|(Add|Mul|FloorDiv)\(|(\))|Symbol\('([A-Za-z_]\w{0,99})'"
                          r"(?:, (?:positive|integer|nonnegative)=True)*\))")
 _SIZE_FNS = {'Add': sum, 'Mul': math.prod, 'FloorDiv': lambda ab: ab[0] // ab[1]}
@@ -266,7 +266,7 @@ def size_value(size: int | str | tuple, symbols: dict[str, int]) -> int:
     if isinstance(size, str): return symbols[size]
     return _SIZE_FNS[size[0]]([size_value(s, symbols) for s in size[1:]])
 
-# %% ../nbs/14_export.ipynb #3e3e8865
+# %% ../nbs/14_export.ipynb #bc630669
 _DTYPES = {1: torch.uint8, 2: torch.int8, 3: torch.int16, 4: torch.int32, 5: torch.int64, 6: torch.float16,
            7: torch.float32, 8: torch.float64, 12: torch.bool, 13: torch.bfloat16}   # torch.export's numbers for them
 _MEMORY_FORMATS = {1: torch.contiguous_format, 2: torch.channels_last, 4: torch.preserve_format}
@@ -284,8 +284,8 @@ class _Refs(list):
 
 class ProgramNode:
     "One checked operation: `op(*args, **kwargs)`, the names of its results, and the values no later node uses."
-    def __init__(self, name: str, op: Callable, args: list, kwargs: dict, outputs: list, tensors: list, writes: bool):
-        self.name, self.op, self.args, self.kwargs, self.outputs = name, op, args, kwargs, outputs
+    def __init__(self, label: str, op: Callable, args: list, kwargs: dict, outputs: list, tensors: list, writes: bool):
+        self.label, self.op, self.args, self.kwargs, self.outputs = label, op, args, kwargs, outputs   # `name (op)`
         self.tensors, self.writes, self.drop = tensors, writes, []   # the tensors it makes; in place?; values to forget
 
 def _signature(target: str) -> tuple[Callable, list[tuple[str, str, bool]], bool]:
@@ -365,9 +365,10 @@ def _node(node: dict, defined: dict[str, str]) -> ProgramNode:
     before = set(defined)
     outputs = [_define(o, f'node {name}', defined) for o in node['outputs']]
     tensors = [n for n in defined if n not in before and defined[n] == 'tensor']
-    return ProgramNode(name, op, args, kwargs, outputs, tensors, writes)
+    label = f"{name} ({node['target'].removeprefix('torch.ops.')})"
+    return ProgramNode(label, op, args, kwargs, outputs, tensors, writes)
 
-# %% ../nbs/14_export.ipynb #f9150b9d
+# %% ../nbs/14_export.ipynb #7ab80ea9
 def _get(obj: Any, *keys: str, kind: type = dict) -> Any:
     "`obj[key1][key2]...`, which must be a `kind`; else the error says which part of the program is missing."
     for i, key in enumerate(keys):
@@ -438,7 +439,7 @@ class Program:
         except (KeyError, ZeroDivisionError) as e:
             raise ProgramError(f"a size it declares can't be computed ({type(e).__name__}: {e})") from None
 
-# %% ../nbs/14_export.ipynb #c60374a2
+# %% ../nbs/14_export.ipynb #090bf2c4
 def _resolve(a: Any, env: dict) -> Any:
     "Argument `a` with the values of the graph it names looked up in `env`."
     if type(a) is _Ref: return env[a]
@@ -509,19 +510,21 @@ class ExportedModel(nn.Module):
             args = [_resolve(a, env) for a in node.args]
             kwargs = {k: _resolve(v, env) for k, v in node.kwargs.items()} if node.kwargs else {}
             if node.writes and protected and args[0].untyped_storage()._cdata in protected:
-                raise ProgramError(f'its node {node.name} ({node.op}) writes into a weight or into the input')
+                raise ProgramError(f'its node {node.label} writes into a weight or into the input')
             try: result = node.op(*args, **kwargs)
-            except Exception as e: e.add_note(f"(in the program's node {node.name}: {node.op})"); raise
+            except Exception as e: e.add_note(f"(in the program's node {node.label})"); raise
+            if type(result) is int and not -2**63 <= result < 2**63:   # sizes are int64, however often multiplied
+                raise ProgramError(f'its node {node.label} computes a size out of range: {result}')
             shapes.append(_shape(result))
             if expected is not None and shapes[i] != expected[i]:
-                raise RuntimeError(f'the node {node.name} ({node.op}) made {shapes[i]}, not {expected[i]} as on meta')
+                raise RuntimeError(f'the node {node.label} made {shapes[i]}, not {expected[i]} as on meta')
             if expected is None and _numel(result) > MAX_PROGRAM_ELEMENTS:
-                raise ProgramError(f'its node {node.name} ({node.op}) would make {shapes[i]}: {_numel(result):,} '
+                raise ProgramError(f'its node {node.label} would make {shapes[i]}: {_numel(result):,} '
                                    f'elements, over {MAX_PROGRAM_ELEMENTS:,} (`learnlib.export.MAX_PROGRAM_ELEMENTS`)')
             _store(node.outputs[0] if len(node.outputs) == 1 else node.outputs or None, result, env)
             for name in node.tensors if declared is not None else ():
                 if (env[name].dtype, tuple(env[name].shape)) != declared[name]:
-                    raise ProgramError(f'its node {node.name} ({node.op}) makes {name} of {tuple(env[name].shape)} '
+                    raise ProgramError(f'its node {node.label} makes {name} of {tuple(env[name].shape)} '
                                        f'{env[name].dtype}, where the program declares {declared[name]}')
             for name in node.drop: del env[name]
         return [env[name] for name in self._program.outputs], shapes
@@ -541,12 +544,11 @@ class ExportedModel(nn.Module):
             try: self._checked[key] = self.dry_run(xs)
             except ProgramError as e:
                 raise ProgramError(f"This exported program can't run on inputs of shape {[tuple(x.shape) for x in xs]}"
-                                   f": {e}. Nothing was allocated; for a smaller batch, `learnlib.export."
-                                   "MAX_PROGRAM_ELEMENTS` is the limit.") from None
+                                   f": {e}. Nothing was allocated.") from None
         outputs, _ = self.run(xs, self.weights(), xs[0].device, self._checked[key])
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
-# %% ../nbs/14_export.ipynb #0fd6311a
+# %% ../nbs/14_export.ipynb #b3623e1d
 def _checked_model(program: dict, fname: str | Path) -> ExportedModel:
     "The model of `program`, or a `ProgramError` saying what is wrong with it; see `model_from_program`."
     graph = program.get('graph') if isinstance(program, dict) else None
