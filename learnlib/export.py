@@ -317,22 +317,24 @@ def _argument(arg: Any, kind: str, where: str, defined: dict[str, str]) -> Any:
     is_int = lambda x: type(x) is int and abs(x) < 2**63
     number = ('as_int', 'as_float', 'as_bool', 'as_sym_int')
     ok = {'T': key == 'as_tensor', 'Ts': key == 'as_tensors' and 0 < n <= 1000, 'Tn': key in ('as_tensor', *number),
-          'int': key == 'as_int', 'symint': key in ('as_int', 'as_sym_int'), 'num': key in number,
-          'ints': key == 'as_ints' and 0 <= n <= 64 and all(map(is_int, v)),
-          'symints': key in ('as_ints', 'as_sym_ints') and 0 <= n <= 64, 'float': key in ('as_float', 'as_int'),
-          'floats': key == 'as_floats' and 0 <= n <= 64 and all(type(x) is float for x in v),
-          'bool': key == 'as_bool' and type(v) is bool, 'false': key == 'as_bool' and v is False,
-          'dtype': key == 'as_scalar_type' and v in _DTYPES, 'layout': key == 'as_layout' and v == 7,
-          'memory_format': key == 'as_memory_format' and v in _MEMORY_FORMATS, 'device': key == 'as_device',
+          'int': key == 'as_int', 'ints': key == 'as_ints' and n <= 64, 'symint': key in ('as_int', 'as_sym_int'),
+          'symints': key in ('as_ints', 'as_sym_ints') and n <= 64, 'float': key in ('as_float', 'as_int'),
+          'floats': key == 'as_floats' and n <= 64, 'num': key in number, 'bool': key == 'as_bool',
+          'false': key == 'as_bool' and v is False, 'layout': key == 'as_layout' and v == 7,
+          'dtype': key == 'as_scalar_type' and type(v) is int and v in _DTYPES, 'device': key == 'as_device',
+          'memory_format': key == 'as_memory_format' and type(v) is int and v in _MEMORY_FORMATS,
           'str': key == 'as_string' and v in choices.split(',')}[kind]
-    if not ok or key == 'as_int' and not is_int(v) or key == 'as_float' and type(v) not in (int, float):
+    well_formed = {'as_int': is_int(v), 'as_float': type(v) in (int, float), 'as_bool': type(v) is bool,
+                   'as_ints': n >= 0 and all(map(is_int, v)),
+                   'as_floats': n >= 0 and all(type(x) is float for x in v)}.get(key, True)
+    if not (ok and well_formed):
         raise ProgramError(f'{where} must be {kind}{f" ({choices})" if choices else ""}, not {json.dumps(arg)[:80]}')
     if key == 'as_tensor': return _ref(v, where, defined, 'tensor')
     if key == 'as_tensors': return _Refs(_ref(t, where, defined, 'tensor') for t in v)
     if key == 'as_sym_int': return v['as_int'] if is_int(v.get('as_int')) else _ref(v, where, defined, 'size')
     if key == 'as_sym_ints': return _Refs(_argument({'as_sym_int': s}, 'symint', where, defined) for s in v)
     if key == 'as_device': return _Ref(_DEVICE)
-    table = {'as_scalar_type': _DTYPES, 'as_memory_format': _MEMORY_FORMATS}.get(key)
+    table = {'as_scalar_type': _DTYPES, 'as_memory_format': _MEMORY_FORMATS, 'as_layout': {7: torch.strided}}.get(key)
     return table[v] if table else v
 
 def _define(out: Any, where: str, defined: dict[str, str]) -> str | list | None:
