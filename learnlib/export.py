@@ -493,8 +493,8 @@ class ExportedModel(nn.Module):
         self._checked, self._weights = {}, None   # moved or cast: look the weights up again, check shapes again
         return self
 
-    def weights(self) -> dict[str, torch.Tensor]:
-        "The weights, by the names the graph gives them."
+    def graph_weights(self) -> dict[str, torch.Tensor]:
+        "The weights, by the names the graph gives them (a name unlikely to be a weight's, as `weights` could be)."
         if self._weights is None:
             state = dict(self.named_parameters()) | dict(self.named_buffers())
             self._weights = {name: state[key] for name, key in self._program.weights.items()}
@@ -534,7 +534,7 @@ class ExportedModel(nn.Module):
     def dry_run(self, xs: tuple, declared: dict | None = None) -> list:
         "The shape of each node's result on inputs shaped like `xs`, found on the meta device: nothing is allocated."
         meta = lambda t: torch.empty_strided(t.shape, t.stride(), dtype=t.dtype, device='meta')
-        weights = {name: meta(t) for name, t in self.weights().items()}
+        weights = {name: meta(t) for name, t in self.graph_weights().items()}
         return self.run(tuple(meta(x) for x in xs), weights, torch.device('meta'), declared=declared)[1]
 
     def forward(self, *xs: torch.Tensor):
@@ -547,7 +547,7 @@ class ExportedModel(nn.Module):
             except ProgramError as e:
                 raise ProgramError(f"This exported program can't run on inputs of shape {[tuple(x.shape) for x in xs]}"
                                    f": {e}. Nothing was allocated.") from None
-        outputs, _ = self.run(xs, self.weights(), xs[0].device, self._checked[key])
+        outputs, _ = self.run(xs, self.graph_weights(), xs[0].device, self._checked[key])
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 # %% ../nbs/14_export.ipynb #b3623e1d
