@@ -181,9 +181,27 @@ def _what_is_wrong(path: Path, e: Exception) -> str | None:
         return broken if isinstance(e, EOFError) or 'unexpected EOF' in str(e) else None
     return not_torch
 
+def _inflates(path: Path) -> str | None:
+    "Why reading `path`, a zip archive, would take more memory than the file holds (a compressed part); else None."
+    try:
+        with open(path, 'rb') as f:
+            if f.read(4) != b'PK\x03\x04': return None
+        with zipfile.ZipFile(path) as z: parts = z.infolist()
+    except Exception: return None   # a broken archive: torch.load fails on it, and `_what_is_wrong` says why
+    size = path.stat().st_size
+    bad = [p for p in parts if p.compress_type != zipfile.ZIP_STORED or p.file_size > size]
+    if not bad: return None
+    part = max(bad, key=lambda p: p.file_size)
+    return (f"Refusing to load {path}: its part {part.filename!r} would take {part.file_size:,} bytes once read, "
+            f"from {part.compress_size:,} stored in a file of {size:,}, and torch.load would make it in memory before "
+            "anything could be checked. `torch.save` stores every part as it is, never compressed, so the file is "
+            "damaged or hostile: save (or export) it again.")
+
 def safe_load(path: str | Path, map_location: Any = None) -> Any:
-    "`torch.load(weights_only=True)`; a file that is empty, cut, not PyTorch's or holds code gets an error saying so."
+    "`torch.load(weights_only=True)`; a file empty, cut, compressed, not torch's or holding code: an error says which."
     path = Path(path)
+    why = _inflates(path)
+    if why is not None: raise ValueError(why)
     try: return torch.load(path, map_location=map_location, weights_only=True)
     except (FileNotFoundError, IsADirectoryError, PermissionError): raise   # these name the file already
     except Exception as e:

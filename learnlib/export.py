@@ -4,11 +4,14 @@
 
 # %% ../nbs/14_export.ipynb #3e63f6fa
 from __future__ import annotations
-import json, math, warnings
+import json, math, operator, re, warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
 import torch
 from torch import nn
+from torch.nn.modules.module import (register_module_buffer_registration_hook,
+                                      register_module_parameter_registration_hook)
 from .core import defaults, MODELS, safe_load, short_repr
 from .losses import (BaseLossFlat, CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat,
                              LabelSmoothingCrossEntropyFlat)
@@ -23,9 +26,10 @@ from .vision_learner import model_meta, create_vision_model, body_head_split
 
 # %% auto #0
 __all__ = ['LOSSES', 'TRANSFORMS', 'BLOCKS', 'IMAGE_CLASSES', 'MAX_IMAGE_SIDE', 'OPTIMIZERS', 'METRICS', 'ARCHS', 'BUILDERS',
-           'SPLITTERS', 'PROGRAM_TARGETS', 'lookup', 'loss_from_state', 'transform_from_state', 'block_from_state',
-           'dls_from_state', 'vision_model_from_recipe', 'model_from_recipe', 'check_weights', 'model_for_weights',
-           'ExportedModel', 'model_from_program', 'load_learner']
+           'SPLITTERS', 'MAX_PROGRAM_ELEMENTS', 'PROGRAM_OPS', 'lookup', 'loss_from_state', 'transform_from_state',
+           'block_from_state', 'dls_from_state', 'vision_model_from_recipe', 'model_from_recipe', 'check_weights',
+           'TooManyWeights', 'weight_budget', 'model_for_weights', 'parse_size', 'size_value', 'ProgramError',
+           'ProgramNode', 'Program', 'ExportedModel', 'model_from_program', 'load_learner']
 
 # %% ../nbs/14_export.ipynb #7cc2c401
 def lookup(table: dict[str, Any], name: str | None, what: str, fix: str = '') -> Any:
@@ -132,69 +136,461 @@ def check_weights(weights: dict, fname: str | Path) -> None:
                          f"only {sum(stored.values()):,} for them (overlapping tensors, like an `expand`ed one, would each "
                          "be made in full). Export it again from the Learner that trained it.")
 
+class TooManyWeights(BaseException):
+    "Raised by `weight_budget` inside a build: a BaseException, so that no builder's `except Exception` swallows it."
+
+@contextmanager
+def weight_budget(limit: int):
+    "Within it, building modules raises `TooManyWeights` at the first parameter or buffer over `limit`."
+    made = 0
+    def count(module, name, tensor):
+        nonlocal made
+        made += 1
+        if made > limit: raise TooManyWeights(limit)
+    hooks = [register_module_parameter_registration_hook(count), register_module_buffer_registration_hook(count)]
+    try: yield
+    finally:
+        for hook in hooks: hook.remove()
+
 def model_for_weights(recipe: dict | None, weights: dict, fname: str | Path) -> nn.Module:
     "The model `recipe` builds, once a build on the meta device (no memory) shows it has exactly the shapes of `weights`."
     check_weights(weights, fname)
     shape = lambda sd: {k: tuple(v.shape) for k, v in sd.items() if isinstance(v, torch.Tensor)}
-    try:
-        with torch.device('meta'): wanted = shape(model_from_recipe(recipe).state_dict())
-    except Exception: wanted = None   # no recipe, or a builder that can't build on `meta`: the real build shows any error
     found = shape(weights)
-    if wanted is not None and wanted != found:
-        key = next(k for k in sorted(wanted.keys() | found.keys()) if wanted.get(k) != found.get(k))
-        count = lambda shapes: sum(math.prod(s) for s in shapes.values())
-        raise ValueError(
-            f"{fname} holds weights that don't fit the model its recipe builds: {short_repr(recipe)} makes "
-            f"{count(wanted):,} weights, the file holds {count(found):,} ({key!r}: {wanted.get(key, 'none')} from the "
-            f"recipe, {found.get(key, 'none')} in the file). Nothing was built. The file may be damaged or hostile, or "
-            "the builder changed since the export: export it again from the Learner that trained it, or pass `model=` "
-            "to `load_learner`.")
-    return model_from_recipe(recipe)
+    limit = 2 * len(found) + 100   # a model makes every weight it keeps, and the file holds them all
+    try:
+        try:
+            with torch.device('meta'), weight_budget(limit): wanted = shape(model_from_recipe(recipe).state_dict())
+        except Exception: wanted = None   # no recipe, or a builder that can't build on `meta`: the real build says
+        if wanted is not None and wanted != found:
+            key = next(k for k in sorted(wanted.keys() | found.keys()) if wanted.get(k) != found.get(k))
+            count = lambda shapes: sum(math.prod(s) for s in shapes.values())
+            raise ValueError(
+                f"{fname} holds weights that don't fit the model its recipe builds: {short_repr(recipe)} makes "
+                f"{count(wanted):,} weights, the file holds {count(found):,} ({key!r}: {wanted.get(key, 'none')} from "
+                f"the recipe, {found.get(key, 'none')} in the file). Nothing was built. The file may be damaged or "
+                "hostile, or the builder changed since the export: export it again from the Learner that trained it, "
+                "or pass `model=` to `load_learner`.")
+        with weight_budget(limit): return model_from_recipe(recipe)
+    except TooManyWeights:
+        raise ValueError(f"{fname} holds a recipe, {short_repr(recipe)}, that makes more than {limit:,} weight "
+                         f"tensors, while the file holds {len(found):,} (a model keeps every weight it makes, and the "
+                         "file holds them all). Nothing was built: the build stopped there. The file may be damaged or "
+                         "hostile: export it again from the Learner that trained it, or pass `model=` to "
+                         "`load_learner`.") from None
 
 # %% ../nbs/14_export.ipynb #9a0b0c02
 SPLITTERS = {'trainable_params': trainable_params, 'body_head_split': body_head_split} | {
     meta['split'].__name__: meta['split'] for meta in model_meta.values() if meta.get('split') is not None}
-PROGRAM_TARGETS = ('torch.ops.aten.', '_operator.getitem')   # what a traced graph may call: PyTorch's operators
 
-def _targets(obj: Any):
-    "Every string under a 'target' key in parsed JSON, however deep."
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if k == 'target' and isinstance(v, str): yield v
-            else: yield from _targets(v)
-    elif isinstance(obj, list):
-        for v in obj: yield from _targets(v)
+# %% ../nbs/14_export.ipynb #401af144
+MAX_PROGRAM_ELEMENTS = 2**28   # the most elements one tensor of a program may hold (1 GiB of float32)
+
+_UNARY = ('relu', 'relu_', 'silu', 'silu_', 'sigmoid', 'tanh', 'hardswish', 'hardswish_', 'hardsigmoid', 'hardsigmoid_',
+          'mish', 'neg', 'abs', 'exp', 'log', 'log1p', 'sqrt', 'rsqrt', 'erf', 'reciprocal', 't', 'lift_fresh_copy')
+_BINARY = ('add.Tensor', 'add_.Tensor', 'sub.Tensor', 'mul.Tensor', 'mul_.Tensor', 'div.Tensor', 'pow.Tensor_Tensor',
+           'maximum.default', 'minimum.default', 'matmul.default', 'bmm.default', 'mm.default', 'type_as.default',
+           *(f'{c}.Tensor' for c in ('gt', 'lt', 'ge', 'le', 'eq', 'ne')))
+_MAKE = 'dtype? layout? device? false?'   # the keyword arguments of an operator that makes a tensor
+PROGRAM_OPS: dict[str, str] = {   # operator: the kind of each of its arguments, in the order of its schema
+    **{f'{op}.default': 'T' for op in _UNARY}, **{f'{c}.Scalar': 'T num' for c in ('gt', 'lt', 'ge', 'le', 'eq', 'ne')},
+    **{op: 'T Tn num' if op.startswith(('add', 'sub')) else 'T Tn' for op in _BINARY},
+    'conv1d.default': 'T T T? ints ints ints int', 'conv2d.default': 'T T T? ints ints ints int',
+    'conv_transpose2d.input': 'T T T? ints ints ints int ints', 'linear.default': 'T T T?',
+    'batch_norm.default': 'T T? T? T? T? false float float bool', 'layer_norm.default': 'T ints T? T? float bool',
+    'group_norm.default': 'T int T? T? float bool', 'embedding.default': 'T T int false false',
+    'dropout.default': 'T float false', 'feature_dropout.default': 'T float false',
+    'max_pool1d.default': 'T ints ints ints ints bool', 'max_pool2d.default': 'T ints ints ints ints bool',
+    'avg_pool1d.default': 'T ints ints ints bool bool', 'avg_pool2d.default': 'T ints ints ints bool bool int?',
+    'adaptive_avg_pool1d.default': 'T ints', 'adaptive_avg_pool2d.default': 'T ints',
+    'adaptive_max_pool2d.default': 'T ints', 'gelu.default': 'T str:none,tanh', 'leaky_relu.default': 'T num',
+    'leaky_relu_.default': 'T num', 'elu.default': 'T num num num', 'hardtanh.default': 'T num num',
+    'hardtanh_.default': 'T num num', 'softplus.default': 'T num num', 'prelu.default': 'T T',
+    'softmax.int': 'T int dtype?', 'log_softmax.int': 'T int dtype?', 'div.Tensor_mode': 'T Tn str?:trunc,floor',
+    'pow.Tensor_Scalar': 'T num', 'clamp.default': 'T num? num?', 'clamp_min.default': 'T num', 'where.self': 'T Tn Tn',
+    'mean.default': 'T dtype?', 'sum.default': 'T dtype?', 'mean.dim': 'T ints? bool dtype?',
+    'sum.dim_IntList': 'T ints? bool dtype?', 'amax.default': 'T ints bool', 'amin.default': 'T ints bool',
+    'max.dim': 'T int bool', 'min.dim': 'T int bool', 'argmax.default': 'T int? bool', 'std.dim': 'T ints? bool bool',
+    'var.dim': 'T ints? bool bool', 'logsumexp.default': 'T ints bool',
+    'linalg_vector_norm.default': 'T num ints? bool dtype?',
+    'view.default': 'T symints', 'reshape.default': 'T symints', 'flatten.using_ints': 'T int int',
+    'permute.default': 'T ints', 'transpose.int': 'T int int', 'unsqueeze.default': 'T int', 'squeeze.dim': 'T int',
+    'squeeze.dims': 'T ints', 'slice.Tensor': 'T int symint? symint? symint', 'select.int': 'T int symint',
+    'chunk.default': 'T int int', 'split.Tensor': 'T symint int', 'split_with_sizes.default': 'T symints int',
+    'cat.default': 'Ts int', 'stack.default': 'Ts int', 'expand.default': 'T symints false',
+    'contiguous.default': 'T memory_format', 'clone.default': 'T memory_format?', 'sym_size.int': 'T int',
+    'to.dtype': 'T dtype bool bool memory_format?', 'constant_pad_nd.default': 'T symints num',
+    'pad.default': 'T symints str:constant,reflect,replicate,circular float?',
+    '_assert_tensor_metadata.default': 'T symints? symints? dtype? device? layout?',
+    'scaled_dot_product_attention.default': 'T T T T? float bool float? bool',
+    # operators that make a tensor of a size they are given: checked, like every result, before it exists (below)
+    'repeat.default': 'T symints', 'upsample_nearest2d.vec': 'T symints? floats?',
+    'upsample_bilinear2d.vec': 'T symints? bool floats?', 'empty.memory_format': f'symints {_MAKE} memory_format?',
+    'zeros.default': f'symints {_MAKE}', 'ones.default': f'symints {_MAKE}', 'full.default': f'symints num {_MAKE}',
+    'arange.default': f'num {_MAKE}', 'arange.start': f'num num {_MAKE}', 'arange.start_step': f'num num num {_MAKE}',
+    'zeros_like.default': f'T {_MAKE} memory_format?', 'ones_like.default': f'T {_MAKE} memory_format?',
+    'full_like.default': f'T num {_MAKE} memory_format?', 'new_zeros.default': f'T symints {_MAKE}',
+    'new_ones.default': f'T symints {_MAKE}', 'new_full.default': f'T symints num {_MAKE}',
+    'new_empty.default': f'T symints {_MAKE}'}
+_SIZE_OPS = {'_operator.add': operator.add, '_operator.sub': operator.sub, '_operator.mul': operator.mul,
+             '_operator.floordiv': operator.floordiv}   # Python's arithmetic on sizes, as torch.export records it
+
+# %% ../nbs/14_export.ipynb #4eae4b9b
+_SIZE_TOKEN = re.compile(r",? ?(?:Integer\((-?\d{1,19})\)|(Add|Mul|FloorDiv)\(|(\))|Symbol\('([A-Za-z_]\w{0,99})'"
+                         r"(?:, (?:positive|integer|nonnegative)=True)*\))")
+_SIZE_FNS = {'Add': sum, 'Mul': math.prod, 'FloorDiv': lambda ab: ab[0] // ab[1]}
+
+def parse_size(text: str) -> int | str | tuple:
+    """A symbolic size as torch.export writes it, in sympy's `srepr` form (`Mul(Integer(6), Symbol('s77',
+    positive=True, integer=True))`), as nested tuples (`('Mul', 6, 's77')`). Other text raises, and is never run."""
+    stack, pos = [['size']], 0
+    if not isinstance(text, str) or len(text) > 2000: raise ValueError(f'not a size: {str(text)[:80]!r}')
+    while pos < len(text):
+        m = _SIZE_TOKEN.match(text, pos)
+        if m is None: raise ValueError(f'not a size: {text[:80]!r} (at {text[pos:pos + 30]!r})')
+        integer, fn, close, symbol = m.groups()
+        pos = m.end()
+        if fn: stack.append([fn])
+        elif close:
+            if len(stack) < 2 or len(stack[-1]) < 2 or stack[-1][0] == 'FloorDiv' and len(stack[-1]) != 3:
+                raise ValueError(f'not a size: {text[:80]!r} (an operation with the wrong number of terms)')
+            term = tuple(stack.pop())
+            stack[-1].append(term)
+        else: stack[-1].append(int(integer) if integer is not None else symbol)
+    if len(stack) != 1 or len(stack[0]) != 2: raise ValueError(f'not a size: {text[:80]!r} (unbalanced)')
+    return stack[0][1]
+
+def size_value(size: int | str | tuple, symbols: dict[str, int]) -> int:
+    "The value of a size `parse_size` read, its symbols (the batch size) bound to `symbols`."
+    if isinstance(size, int): return size
+    if isinstance(size, str): return symbols[size]
+    return _SIZE_FNS[size[0]]([size_value(s, symbols) for s in size[1:]])
+
+# %% ../nbs/14_export.ipynb #bc630669
+_DTYPES = {1: torch.uint8, 2: torch.int8, 3: torch.int16, 4: torch.int32, 5: torch.int64, 6: torch.float16,
+           7: torch.float32, 8: torch.float64, 12: torch.bool, 13: torch.bfloat16}   # torch.export's numbers for them
+_MEMORY_FORMATS = {1: torch.contiguous_format, 2: torch.channels_last, 4: torch.preserve_format}
+_NAME = re.compile(r'[A-Za-z_]\w{0,199}$')
+_DEVICE = '<device>'   # what every `device` argument becomes: the device the model runs on, whatever the file says
+
+class ProgramError(ValueError):
+    "What is wrong with a damaged or hostile program, found before anything of it was built or run."
+
+class _Ref(str):
+    "An argument that is a value of the graph, by its name."
+
+class _Refs(list):
+    "A list argument some of whose items are values of the graph."
+
+class ProgramNode:
+    "One checked operation: `op(*args, **kwargs)`, the names of its results, and the values no later node uses."
+    def __init__(self, label: str, op: Callable, args: list, kwargs: dict, outputs: list, tensors: list, writes: bool):
+        self.label, self.op, self.args, self.kwargs, self.outputs = label, op, args, kwargs, outputs   # `name (op)`
+        self.tensors, self.writes, self.drop = tensors, writes, []   # the tensors it makes; in place?; values to forget
+
+def _signature(target: str) -> tuple[Callable, list[tuple[str, str, bool]], bool]:
+    "The operator `target` names, each argument's (name, kind, keyword-only), and whether it writes to its first one."
+    if target in _SIZE_OPS: return _SIZE_OPS[target], [('a', 'symint', False), ('b', 'symint', False)], False
+    name = target.removeprefix('torch.ops.aten.')
+    if name == target or name not in PROGRAM_OPS:
+        raise ProgramError(f'it calls {target[:100]!r}, which is not one of the {len(PROGRAM_OPS)} pure tensor '
+                           'operations a program may call (`learnlib.export.PROGRAM_OPS`)')
+    packet, overload = name.rsplit('.', 1)
+    op = getattr(getattr(torch.ops.aten, packet), overload)
+    schema = op._schema.arguments
+    writes = any(a.alias_info is not None and a.alias_info.is_write for a in schema)
+    return op, [(a.name, kind, a.kwarg_only) for a, kind in zip(schema, PROGRAM_OPS[name].split(), strict=True)], writes
+
+def _ref(arg: Any, where: str, defined: dict[str, str], kind: str) -> _Ref:
+    "The name `arg` (`{'name': ...}` or `{'as_name': ...}`) gives, which must be a `kind` defined earlier."
+    name = arg.get('name', arg.get('as_name')) if isinstance(arg, dict) else None
+    if not isinstance(name, str) or defined.get(name) != kind:
+        raise ProgramError(f'{where} uses {str(name)[:60]!r}, which is not a {kind} defined before it')
+    return _Ref(name)
+
+def _argument(arg: Any, kind: str, where: str, defined: dict[str, str]) -> Any:
+    "The value of an argument `arg` (JSON) of a node, checked to be of `kind` (see `PROGRAM_OPS`)."
+    (key, v), = arg.items() if isinstance(arg, dict) and len(arg) == 1 else [(None, None)]
+    kind, _, choices = kind.partition(':')
+    if key == 'as_none' and kind.endswith('?'): return None
+    kind, n = kind.rstrip('?'), len(v) if isinstance(v, list) else -1
+    is_int = lambda x: type(x) is int and abs(x) < 2**63
+    number = ('as_int', 'as_float', 'as_bool', 'as_sym_int')
+    ok = {'T': key == 'as_tensor', 'Ts': key == 'as_tensors' and 0 < n <= 1000, 'Tn': key in ('as_tensor', *number),
+          'int': key == 'as_int', 'ints': key == 'as_ints' and n <= 64, 'symint': key in ('as_int', 'as_sym_int'),
+          'symints': key in ('as_ints', 'as_sym_ints') and n <= 64, 'float': key in ('as_float', 'as_int'),
+          'floats': key == 'as_floats' and n <= 64, 'num': key in number, 'bool': key == 'as_bool',
+          'false': key == 'as_bool' and v is False, 'layout': key == 'as_layout' and v == 7,
+          'dtype': key == 'as_scalar_type' and type(v) is int and v in _DTYPES, 'device': key == 'as_device',
+          'memory_format': key == 'as_memory_format' and type(v) is int and v in _MEMORY_FORMATS,
+          'str': key == 'as_string' and v in choices.split(',')}[kind]
+    well_formed = {'as_int': is_int(v), 'as_float': type(v) in (int, float), 'as_bool': type(v) is bool,
+                   'as_ints': n >= 0 and all(map(is_int, v)),
+                   'as_floats': n >= 0 and all(type(x) is float for x in v)}.get(key, True)
+    if not (ok and well_formed):
+        raise ProgramError(f'{where} must be {kind}{f" ({choices})" if choices else ""}, not {json.dumps(arg)[:80]}')
+    if key == 'as_tensor': return _ref(v, where, defined, 'tensor')
+    if key == 'as_tensors': return _Refs(_ref(t, where, defined, 'tensor') for t in v)
+    if key == 'as_sym_int': return v['as_int'] if is_int(v.get('as_int')) else _ref(v, where, defined, 'size')
+    if key == 'as_sym_ints': return _Refs(_argument({'as_sym_int': s}, 'symint', where, defined) for s in v)
+    if key == 'as_device': return _Ref(_DEVICE)
+    table = {'as_scalar_type': _DTYPES, 'as_memory_format': _MEMORY_FORMATS, 'as_layout': {7: torch.strided}}.get(key)
+    return table[v] if table else v
+
+def _define(out: Any, where: str, defined: dict[str, str]) -> str | list | None:
+    "The name(s) an output (JSON) of a node gives its result(s): each new, and a name, not code."
+    (key, v), = out.items() if isinstance(out, dict) and len(out) == 1 else [(None, None)]
+    if key == 'as_none': return None
+    if key == 'as_tensors' and isinstance(v, list): return [_define({'as_tensor': t}, where, defined) for t in v]
+    name = v.get('name', v.get('as_name')) if isinstance(v, dict) else None
+    kind = {'as_tensor': 'tensor', 'as_sym_int': 'size'}.get(key)
+    if kind is None or not isinstance(name, str) or not _NAME.match(name) or name in defined:
+        raise ProgramError(f'{where} defines {str(name)[:60]!r}, which is not a new name for a tensor or a size')
+    defined[name] = kind
+    return name
+
+def _node(node: dict, defined: dict[str, str]) -> ProgramNode:
+    "A node of the graph (JSON), checked against `PROGRAM_OPS` and against the values `defined` before it."
+    name = str(node.get('name'))[:60]
+    op, params, writes = _signature(str(node.get('target')))
+    given = {i['name']: i['arg'] for i in node['inputs']}
+    if len(given) != len(node['inputs']) or set(given) - {p for p, _, _ in params}:
+        raise ProgramError(f"node {name} gives {node['target']} arguments it doesn't take: {sorted(map(str, given))}")
+    args, kwargs, by_name = [], {}, False
+    for param, kind, kwarg_only in params:
+        if kind.startswith('device'): kwargs[param] = _Ref(_DEVICE)   # also where the file gives none
+        elif param not in given: by_name = True   # torch's default; the arguments after it go by name
+        else:
+            value = _argument(given[param], kind, f'argument {param} of node {name}', defined)
+            if kwarg_only or by_name: kwargs[param] = value
+            else: args.append(value)
+    before = set(defined)
+    outputs = [_define(o, f'node {name}', defined) for o in node['outputs']]
+    tensors = [n for n in defined if n not in before and defined[n] == 'tensor']
+    label = f"{name} ({node['target'].removeprefix('torch.ops.')})"
+    return ProgramNode(label, op, args, kwargs, outputs, tensors, writes)
+
+# %% ../nbs/14_export.ipynb #7ab80ea9
+def _get(obj: Any, *keys: str, kind: type = dict) -> Any:
+    "`obj[key1][key2]...`, which must be a `kind`; else the error says which part of the program is missing."
+    for i, key in enumerate(keys):
+        obj = obj.get(key) if isinstance(obj, dict) else None
+        if not isinstance(obj, kind if i == len(keys) - 1 else dict):
+            raise ProgramError(f"its {'.'.join(keys[:i + 1])} is missing, or not a "
+                               f"{kind.__name__ if i == len(keys) - 1 else 'dict'}")
+    return obj
+
+def _dicts(doc: Any):
+    "Every dict in parsed JSON, however deep, without recursion (the depth is the file's to choose)."
+    todo = [doc]
+    while todo:
+        obj = todo.pop()
+        if isinstance(obj, dict): yield obj
+        todo.extend(obj.values() if isinstance(obj, dict) else obj if isinstance(obj, list) else [])
+
+class Program:
+    """A `torch.export` program read from its JSON (`program_state`) and checked, without running anything in it: the
+    names of its weights (`{graph name: state-dict key}`) and inputs, its nodes, its outputs, the shapes it declares."""
+    def __init__(self, doc: dict):
+        for d in _dicts(doc):   # every expression, in whatever field: a size `parse_size` reads, or the file is refused
+            if 'expr_str' in d:
+                try: parse_size(d['expr_str'])
+                except ValueError as e: raise ProgramError(f'it holds an expression that is {e}') from None
+        graph, defined, self.weights, self.inputs = _get(doc, 'graph_module', 'graph'), {}, {}, []
+        for spec in _get(doc, 'graph_module', 'signature', 'input_specs', kind=list):
+            (kind, v), = spec.items() if isinstance(spec, dict) and len(spec) == 1 else [(None, None)]
+            key = {'parameter': 'parameter_name', 'buffer': 'buffer_name', 'tensor_constant': 'tensor_constant_name',
+                   'user_input': None}.get(kind, '')
+            if key == '': raise ProgramError(f"it takes an input that is no weight nor the model's: {str(spec)[:99]}")
+            name = _get(v, 'arg', *(['as_tensor'] if key is None else []), 'name', kind=str)
+            if not _NAME.match(name) or name in defined: raise ProgramError(f'its input {name[:60]!r} is no new name')
+            defined[name] = 'tensor'
+            if key is None: self.inputs.append(name)
+            else: self.weights[name] = _get(v, key, kind=str)
+        self.nodes = [_node(n, defined) for n in _get(graph, 'nodes', kind=list)]
+        self.outputs = [_get(o, 'as_tensor', 'name', kind=str) for o in _get(graph, 'outputs', kind=list)]
+        for name in self.outputs:
+            if defined.get(name) != 'tensor' or name in self.weights or name in self.inputs:
+                raise ProgramError(f'its output {name!r} is not a tensor one of its nodes makes (a weight or an input '
+                                   'handed out as the output could be changed through it)')
+        if not self.inputs or not self.outputs: raise ProgramError('it has no inputs, or no outputs')
+        if any(list(s) != ['user_output'] for s in _get(doc, 'graph_module', 'signature', 'output_specs', kind=list)):
+            raise ProgramError("it has outputs that are not the model's (a program may change nothing, only compute)")
+        self.declared = {}   # each tensor's dtype and sizes, as the file declares them
+        for name in [n for n, kind in defined.items() if kind == 'tensor']:
+            dtype, sizes = (_get(graph, 'tensor_values', name, k, kind=t) for k, t in (('dtype', int), ('sizes', list)))
+            if dtype not in _DTYPES or len(sizes) > 16: raise ProgramError(f"the metadata of {name} is not a tensor's")
+            self.declared[name] = (_DTYPES[dtype], [s['as_int'] if type(s.get('as_int')) is int else
+                                                    parse_size(s['as_expr']['expr_str']) for s in sizes])
+        self.hints = {}   # each size symbol's value on the batch the model was traced on
+        for name in self.inputs:
+            for size, raw in zip(self.declared[name][1], graph['tensor_values'][name]['sizes']):
+                if isinstance(size, tuple): raise ProgramError(f'its input {name} has a size that is an expression')
+                if isinstance(size, str): self.hints[size] = _get(raw, 'as_expr', 'hint', 'as_int', kind=int)
+        last_use = {}
+        for i, node in enumerate(self.nodes):
+            for a in [*node.args, *node.kwargs.values()]:
+                for ref in a if type(a) is _Refs else [a]:
+                    if type(ref) is _Ref: last_use[ref] = i
+        for name, i in last_use.items():
+            if name not in self.outputs and name != _DEVICE: self.nodes[i].drop.append(name)
+
+    def shapes(self, symbols: dict[str, int]) -> dict[str, tuple[torch.dtype, tuple[int, ...]]]:
+        "The dtype and shape the program declares for each of its tensors, its size symbols bound to `symbols`."
+        try: return {n: (t, tuple(size_value(s, symbols) for s in sizes)) for n, (t, sizes) in self.declared.items()}
+        except (KeyError, ZeroDivisionError) as e:
+            raise ProgramError(f"a size it declares can't be computed ({type(e).__name__}: {e})") from None
+
+# %% ../nbs/14_export.ipynb #090bf2c4
+def _resolve(a: Any, env: dict) -> Any:
+    "Argument `a` with the values of the graph it names looked up in `env`."
+    if type(a) is _Ref: return env[a]
+    return [env[x] if type(x) is _Ref else x for x in a] if type(a) is _Refs else a
+
+def _store(out: str | list | None, value: Any, env: dict):
+    "Put `value`, a node's result, in `env` under the name(s) `out`."
+    if type(out) is str: env[out] = value
+    elif out is not None:
+        if not isinstance(value, (list, tuple)) or len(value) != len(out):
+            raise ProgramError(f'an operation gave a {type(value).__name__} where its node names {len(out)} results')
+        for o, v in zip(out, value): _store(o, v, env)
+
+def _shape(value: Any) -> Any:
+    "The shape of a node's result: a tensor's as a tuple, a list's item by item, a size as itself."
+    if isinstance(value, torch.Tensor): return tuple(value.shape)
+    return tuple(_shape(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+def _numel(value: Any) -> int:
+    "How many elements the tensors of a node's result hold."
+    if isinstance(value, torch.Tensor): return value.numel()
+    return sum(map(_numel, value)) if isinstance(value, (list, tuple)) else 0
 
 class ExportedModel(nn.Module):
-    "A model rebuilt from an exported program: it predicts exactly as the exported one did; it can't be trained."
+    """A model rebuilt from an exported program: it predicts exactly as the exported one did; it can't be trained.
+    Its `forward` runs the program's checked nodes in order, on an input of a new shape first on the meta device."""
     trainable = False
     why_not_trainable = ("it was loaded from an exported program, which records what the model does at inference "
                          "(dropout off, batchnorm's running statistics) and nothing of its training. Pass the model to "
                          "train it: `load_learner(fname, model=MyModel(...))` loads the same weights into it.")
-    def __init__(self, graph: nn.Module):
+    def __init__(self, program: Program, weights: dict[str, torch.Tensor], parameters: set[str]):
         super().__init__()
-        self.graph = graph
+        self._program, self._checked, self._weights = program, {}, None
+        for key, t in weights.items():   # under the model's own names: the state dict is the exported model's
+            *path, leaf = key.split('.')
+            module = self
+            for part in path:
+                if part not in module._modules: module.add_module(part, nn.Module())
+                module = module._modules[part]
+            if key in parameters: module.register_parameter(leaf, nn.Parameter(t, requires_grad=False))
+            else: module.register_buffer(leaf, t)
+
     def train(self, mode: bool = True) -> ExportedModel:
         self.training = mode   # the graph always runs as it was traced, in eval mode: nothing to switch
         return self
-    def forward(self, *xs): return self.graph(*xs)
+
+    def _apply(self, *args, **kwargs):
+        super()._apply(*args, **kwargs)
+        self._checked, self._weights = {}, None   # moved or cast: look the weights up again, check shapes again
+        return self
+
+    def graph_weights(self) -> dict[str, torch.Tensor]:
+        "The weights, by the names the graph gives them (a name unlikely to be a weight's, as `weights` could be)."
+        if self._weights is None:
+            state = dict(self.named_parameters()) | dict(self.named_buffers())
+            self._weights = {name: state[key] for name, key in self._program.weights.items()}
+        return self._weights
+
+    def run(self, xs: tuple, weights: dict, device: torch.device, expected: list | None = None,
+            declared: dict | None = None) -> tuple[list, list]:
+        """The outputs on inputs `xs`, and the shape of each node's result. Each shape must be as `expected`; without
+        `expected` (on the meta device), no node may make more than `MAX_PROGRAM_ELEMENTS` elements or write into a
+        weight or an input, and each tensor must be as `declared` (`{name: (dtype, shape)}`), when that is given."""
+        env = {**weights, **dict(zip(self._program.inputs, xs)), _DEVICE: device}
+        protected = {t.untyped_storage()._cdata for t in [*weights.values(), *xs]} if expected is None else set()
+        shapes = []
+        for i, node in enumerate(self._program.nodes):
+            args = [_resolve(a, env) for a in node.args]
+            kwargs = {k: _resolve(v, env) for k, v in node.kwargs.items()} if node.kwargs else {}
+            if node.writes and protected and args[0].untyped_storage()._cdata in protected:
+                raise ProgramError(f'its node {node.label} writes into a weight or into the input')
+            try: result = node.op(*args, **kwargs)
+            except Exception as e: e.add_note(f"(in the program's node {node.label})"); raise
+            if type(result) is int and not -2**63 <= result < 2**63:   # sizes are int64, however often multiplied
+                raise ProgramError(f'its node {node.label} computes a size out of range: {result}')
+            shapes.append(_shape(result))
+            if expected is not None and shapes[i] != expected[i]:
+                raise RuntimeError(f'the node {node.label} made {shapes[i]}, not {expected[i]} as on meta')
+            if expected is None and _numel(result) > MAX_PROGRAM_ELEMENTS:
+                raise ProgramError(f'its node {node.label} would make {shapes[i]}: {_numel(result):,} '
+                                   f'elements, over {MAX_PROGRAM_ELEMENTS:,} (`learnlib.export.MAX_PROGRAM_ELEMENTS`)')
+            _store(node.outputs[0] if len(node.outputs) == 1 else node.outputs or None, result, env)
+            for name in node.tensors if declared is not None else ():
+                if (env[name].dtype, tuple(env[name].shape)) != declared[name]:
+                    raise ProgramError(f'its node {node.label} makes {name} of {tuple(env[name].shape)} '
+                                       f'{env[name].dtype}, where the program declares {declared[name]}')
+            for name in node.drop: del env[name]
+        return [env[name] for name in self._program.outputs], shapes
+
+    def dry_run(self, xs: tuple, declared: dict | None = None) -> list:
+        "The shape of each node's result on inputs shaped like `xs`, found on the meta device: nothing is allocated."
+        meta = lambda t: torch.empty_strided(t.shape, t.stride(), dtype=t.dtype, device='meta')
+        weights = {name: meta(t) for name, t in self.graph_weights().items()}
+        return self.run(tuple(meta(x) for x in xs), weights, torch.device('meta'), declared=declared)[1]
+
+    def forward(self, *xs: torch.Tensor):
+        n = len(self._program.inputs)
+        if len(xs) != n: raise TypeError(f'this program takes {n} input{"s" if n > 1 else ""}, not {len(xs)}')
+        key = tuple((x.shape, x.dtype) for x in xs)
+        if key not in self._checked:   # a new shape: find every result's shape before anything is allocated
+            if len(self._checked) > 100: self._checked.clear()
+            try: self._checked[key] = self.dry_run(xs)
+            except ProgramError as e:
+                raise ProgramError(f"This exported program can't run on inputs of shape {[tuple(x.shape) for x in xs]}"
+                                   f": {e}. Nothing was allocated.") from None
+        outputs, _ = self.run(xs, self.graph_weights(), xs[0].device, self._checked[key])
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+# %% ../nbs/14_export.ipynb #b3623e1d
+def _checked_model(program: dict, fname: str | Path) -> ExportedModel:
+    "The model of `program`, or a `ProgramError` saying what is wrong with it; see `model_from_program`."
+    graph = program.get('graph') if isinstance(program, dict) else None
+    if not isinstance(graph, torch.Tensor) or graph.dtype != torch.uint8 or graph.dim() != 1:
+        raise ProgramError('its graph is missing, or not bytes')
+    try: prog = Program(json.loads(bytes(graph.numpy())))
+    except (ValueError, RecursionError) as e:
+        if isinstance(e, ProgramError): raise
+        raise ProgramError(f'its graph is not JSON ({type(e).__name__}: {str(e)[:100]})') from None
+    declared = prog.shapes(prog.hints)
+    for name, (dtype, shape) in declared.items():
+        if math.prod(shape) > MAX_PROGRAM_ELEMENTS or min(shape, default=0) < 0:
+            raise ProgramError(f'it declares {name} of shape {shape} on the batch it was traced on: over '
+                               f'{MAX_PROGRAM_ELEMENTS:,} elements (`learnlib.export.MAX_PROGRAM_ELEMENTS`)')
+    weights = {**program.get('weights', {}), **program.get('constants', {})}
+    check_weights(weights, fname)   # before anything reads them: an `expand`ed tensor would be made in full
+    for name, key in prog.weights.items():
+        t = weights.get(key)
+        if not isinstance(t, torch.Tensor) or t.layout != torch.strided:
+            raise ProgramError(f'its weight {key!r} is missing, or not a plain tensor')
+        if (t.dtype, tuple(t.shape)) != declared[name]:
+            raise ProgramError(f'its weight {key!r} is {tuple(t.shape)} {t.dtype}, where its graph takes '
+                               f'{declared[name][1]} {declared[name][0]}')
+        if t.is_floating_point() and torch.isnan(t).any(): raise ProgramError(f'its weight {key!r} holds NaN')
+    model = ExportedModel(prog, {k: weights[k] for k in prog.weights.values()}, set(program.get('parameters', [])))
+    xs = tuple(torch.empty(declared[n][1], dtype=declared[n][0], device='meta') for n in prog.inputs)
+    try: model.dry_run(xs, declared)
+    except ProgramError: raise
+    except Exception as e:
+        raise ProgramError(f'it fails on an input of the shape it was traced on ({type(e).__name__}: {str(e)[:300]})')
+    return model
 
 def model_from_program(program: dict, fname: str | Path = 'the export') -> ExportedModel:
-    "The model `program_state` described, once every operation its graph names is one of PyTorch's."
-    from torch._export.serde.serialize import SerializedArtifact, deserialize
-    text = bytes(program['graph'].numpy())
-    try: graph = json.loads(text)
-    except ValueError as e: raise ValueError(f"{fname} holds a program whose graph is not JSON ({e}): it is damaged.") from None
-    bad = sorted({t for t in _targets(graph) if not t.startswith(PROGRAM_TARGETS)})
-    if bad:
-        raise ValueError(f"{fname} holds a program that calls {', '.join(bad[:3])}: an exported model calls only PyTorch's "
-                         "operators, so the file is damaged or hostile. Nothing was built. Export it again from the "
-                         "Learner that trained it, or pass `model=` to `load_learner`.")
-    check_weights({**program['weights'], **program['constants']}, fname)
-    params = set(program.get('parameters', []))
-    weights = {k: nn.Parameter(v, requires_grad=False) if k in params else v for k, v in program['weights'].items()}
-    ep = deserialize(SerializedArtifact(text, weights, dict(program['constants']), b''))
-    return ExportedModel(ep.module())
+    "The model `program_state` described, once its graph is read, checked, and run on the meta device."
+    try: return _checked_model(program, fname)
+    except ProgramError as e: why = str(e)
+    except (TypeError, KeyError, AttributeError, IndexError) as e:   # JSON laid out as no program is
+        why = f'it is not laid out as a program ({type(e).__name__}: {str(e)[:200]})'
+    raise ValueError(f"{fname} holds a program that is damaged or hostile: {why}. Nothing was built. Export it again "
+                     "from the Learner that trained it, or pass `model=` to `load_learner`.")
 
 # %% ../nbs/14_export.ipynb #a252aaa7
 def load_learner(fname: str | Path, cpu: bool = True, model: nn.Module | None = None,
