@@ -8,18 +8,31 @@ from PIL import Image  # noqa: F401
 from torchvision.models import resnet18, resnet34, resnet50, mobilenet_v2  # noqa: F401
 # learnlib, in the order the modules build on each other
 from .core import *
-from .datasets import *
+from .download import *
 from .losses import *
+from .show import *
+from .pipeline import *
 from .data import *
 from .data_cache import *
+from .image import *
 from .transforms import *
+from .getters import *
+from .blocks import *
 from .datablock import *
 from .callbacks import *
+from .hooks import *
+from .guards import *
+from .optimizer import *
+from .metrics import *
+from .progress import *
 from .schedule import *
 from .lr_find import *
 from .distributed import *
-from .learner import *
 from .models import *
+from .program import *
+from .predictions import *
+from .learner import *
+from .vision_models import *
 from .vision_learner import *
-from .interpret import *
 from .export import *
+from .interpret import *
