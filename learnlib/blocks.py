@@ -7,13 +7,12 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 import numpy as np, torch
 from torch import Tensor
-from .core import short_repr
+from PIL import Image
+from pathlib import Path
+from .core import short_repr, step_name
 from .losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat
 from .image import PILImage
 from .transforms import IntToFloatTensor, Resize
-from PIL import Image
-from pathlib import Path
-from .core import step_name
 
 # %% auto #0
 __all__ = ['TransformBlock', 'ImageBlock', 'CategoryBlock', 'MultiCategoryBlock', 'RegressionBlock', 'WithImageSize',
@@ -78,7 +77,8 @@ class CategoryBlock(TransformBlock):
     def c(self) -> int: return len(self._vocab)
     @property
     def vocab(self) -> list: return self._vocab
-    def state(self) -> dict: return {'name': 'CategoryBlock', 'kwargs': {'vocab': list(self._vocab), 'sort': self.sort, 'add_na': self.add_na}}
+    def state(self) -> dict: return {'name': 'CategoryBlock', 'kwargs': {'vocab': list(self._vocab), 'sort': self.sort,
+                                                                         'add_na': self.add_na}}
     def describe(self) -> str: return f"Categorize -- {{'vocab': {short_repr(self.given_vocab, 40)}, 'sort': {self.sort}, 'add_na': {self.add_na}}}"
 
 # %% ../nbs/10_blocks.ipynb #c422290b
@@ -88,7 +88,8 @@ class MultiCategoryBlock(TransformBlock):
         super().__init__()
         self.encoded, self.given_vocab, self.add_na = encoded, vocab, add_na
         self._vocab = list(vocab) if vocab is not None else None
-        if encoded and vocab is None: raise ValueError("MultiCategoryBlock(encoded=True) needs the `vocab` the columns stand for.")
+        if encoded and vocab is None: raise ValueError("MultiCategoryBlock(encoded=True) needs the `vocab` the columns "
+                                                       "stand for.")
 
     def setup(self, values: Sequence):
         if self._vocab is not None: return
@@ -109,7 +110,8 @@ class MultiCategoryBlock(TransformBlock):
     def c(self) -> int: return len(self._vocab)
     @property
     def vocab(self) -> list: return self._vocab
-    def state(self) -> dict: return {'name': 'MultiCategoryBlock', 'kwargs': {'encoded': self.encoded, 'vocab': list(self._vocab)}}
+    def state(self) -> dict: return {'name': 'MultiCategoryBlock', 'kwargs': {'encoded': self.encoded,
+                                                                              'vocab': list(self._vocab)}}
     def describe(self) -> str: return f"MultiCategorize -- {{'vocab': {short_repr(self.given_vocab, 40)}}} -> OneHotEncode"
 
 class RegressionBlock(TransformBlock):
@@ -166,6 +168,8 @@ class PointBlock(TransformBlock):
         "Refuse item transforms that would move the pixels away from the points."
         bad = [t for t in item_tfms if not (isinstance(t, Resize) and t.method == 'squish')]
         if bad: raise ValueError(f"The item transform {bad[0]!r} crops or pads the image, and would leave the "
-                                 "PointBlock's points behind. Use Resize(size, method='squish'), which keeps them where "
-                                 "they are, and batch_tfms=aug_transforms(...) to augment: Affine moves the points with "
+                                 "PointBlock's points behind. Use Resize(size, method='squish'), which keeps them "
+                                 "where "
+                                 "they are, and batch_tfms=aug_transforms(...) to augment: Affine moves the points "
+                                 "with "
                                  "the image.")

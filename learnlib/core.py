@@ -100,12 +100,14 @@ def item_at(items: Any, i: int) -> Any:
     return items.iloc[i] if hasattr(items, 'iloc') else items[i]
 
 # %% ../nbs/00_core.ipynb #6f1b3c52
-STALE_AFTER = 3600   # seconds: a temporary file untouched this long is a killed save's (a live one is written all along)
+# seconds: a temporary file untouched this long is a killed save's (a live one is written all along)
+STALE_AFTER = 3600
 _DISK_FULL = {errno.ENOSPC, getattr(errno, 'EDQUOT', errno.ENOSPC)}
 
 def _remove_stale_temps(path: Path) -> None:
     "Remove the temporary files of `path` that saves killed more than `STALE_AFTER` seconds ago left behind."
-    ours = re.compile(re.escape(f'.{path.name}.') + r'[^.]+\.tmp')   # not `.a.pth.x.<random>.tmp`: that one is a.pth.x's
+    # not `.a.pth.x.<random>.tmp`: that one is a.pth.x's
+    ours = re.compile(re.escape(f'.{path.name}.') + r'[^.]+\.tmp')
     try: temps = [p for p in path.parent.iterdir() if ours.fullmatch(p.name)]
     except OSError: return   # a folder we may write to but not list
     for tmp in temps:
@@ -137,7 +139,8 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(path)
     mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()   # as `open(path, 'w')` would
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')   # mode 0600 while it is written
+    # mode 0600 while it is written
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as f: torch.save(obj, f); f.flush(); os.fsync(f.fileno())
         os.chmod(tmp, mode)
@@ -162,7 +165,8 @@ def _what_is_wrong(path: Path, e: Exception) -> str | None:
     if size == 0: return f"{path} is empty (0 bytes): whatever wrote or copied it stopped before writing anything. {again}"
     if path.suffix == '.safetensors': return None   # torch.load hands these to the safetensors library, which says why
     not_torch = (f"{path} is not a PyTorch file ({size:,} bytes, starting {head[:8]!r}): learnlib reads only files "
-                 "written by `learn.save`, `learn.export` or `torch.save`. Check the path; if it is the right file, save "
+                 "written by `learn.save`, `learn.export` or `torch.save`. Check the path; if it is the right file, "
+                 "save "
                  "(or export) it again.")
     broken = (f"{path} is truncated or corrupt ({size:,} bytes): it was cut short or damaged while being written or "
               f"copied. {again}")

@@ -4,10 +4,9 @@
 
 # %% ../nbs/06_data_cache.ipynb #362e23b4
 from __future__ import annotations
-import math, mmap, multiprocessing, os, sys, time, warnings
+import math, mmap, multiprocessing, os, sys, time, torch, warnings
 from array import array
 from typing import Any, Callable
-import torch
 from torch import Tensor
 from .core import defaults, item_at
 from .data import ItemDataset, fetch_batch, start_workers
@@ -59,7 +58,8 @@ class CachedDataset(ItemDataset):
         "A cold (or partly filled) cache: `DataLoader` lets `fill_epoch` fill it during the epoch."
         return self.cache and not self.fully_cached
 
-    def _in_rows(self, i) -> bool: return self._stacked is not None and (self._ready is None or bool(self._ready[i].all()))
+    def _in_rows(self,
+                 i) -> bool: return self._stacked is not None and (self._ready is None or bool(self._ready[i].all()))
 
     def load(self, i: int) -> tuple:
         "The fixed part of item `i`'s inputs, from the cache when it is there."
@@ -120,7 +120,8 @@ class CachedDataset(ItemDataset):
             rows_nbytes = len(self) * _nbytes(xs)
             if self.budget is not None and not self.budget.fits(rows_nbytes, self, 0, xs): return None
             # anonymous shared memory: inherited by forked workers, not limited by the size of /dev/shm
-            self._stacked = [torch.frombuffer(mmap.mmap(-1, len(self) * x.nbytes), dtype=x.dtype).view(len(self), *x.shape)
+            self._stacked = [torch.frombuffer(mmap.mmap(-1, len(self) * x.nbytes), dtype=x.dtype).view(len(self),
+                                                                                                       *x.shape)
                              for x in xs]
             self._ready = torch.zeros(len(self), dtype=torch.bool)
             stamp = (lambda i: self._stamps.get(i)) if self._stamps is not None else (lambda i: None)
@@ -255,7 +256,8 @@ def _start_filling(fills: list[tuple[CachedDataset, Tensor]], n_workers: int):
                                          generator=torch.Generator())   # its workers' seeds: not from the global RNG
     return start_workers(loader)   # all jobs queued at once: the worker never waits for the loop
 
-def fill_while_training(dataset: CachedDataset, batches: list[Tensor], num_workers: int = 0, auto_workers: bool = False):
+def fill_while_training(dataset: CachedDataset, batches: list[Tensor], num_workers: int = 0,
+                        auto_workers: bool = False):
     """An epoch over a cold cache: the collated `batches`, while workers decode the epoch's items ahead of the loop,
     then the cold datasets of `dataset.fill_next`; this process stores what they send back. (By default, when torch's
     threads use every core, the workers decode everything before the first batch: see `_fill_plan`.) If the cache

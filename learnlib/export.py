@@ -4,29 +4,27 @@
 
 # %% ../nbs/27_export.ipynb #3e63f6fa
 from __future__ import annotations
-import math, warnings
+import math, torch, warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
-import torch
 from torch import nn
-from torch.nn.modules.module import (register_module_buffer_registration_hook,
-                                      register_module_parameter_registration_hook)
+from torch.nn.modules.module import register_module_buffer_registration_hook,                                       register_module_parameter_registration_hook
 from .core import defaults, MODELS, safe_load, short_repr
-from .losses import BaseLossFlat, CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat, LabelSmoothingCrossEntropyFlat
+from .losses import (
+    BaseLossFlat, CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat, LabelSmoothingCrossEntropyFlat)
 from .pipeline import Pipeline
 from .data import ItemDataset, TensorDataset, DataLoaders
-from .transforms import Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting
-from .transforms import RandomErasing
 from .image import PILImage, PILImageBW
+from .transforms import (
+    Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting, RandomErasing)
 from .blocks import TransformBlock, ImageBlock, CategoryBlock, MultiCategoryBlock, RegressionBlock, PointBlock
 from .optimizer import Adam, SGD, RMSProp, trainable_params
 from .metrics import accuracy, error_rate, top_k_accuracy, accuracy_multi, rmse, mae
 from .models import simple_cnn, ResNet, xresnet18, xresnet34, xresnet50
-from .vision_models import model_meta, create_vision_model, body_head_split
-from .program import model_from_program
-from .program import check_weights
+from .program import model_from_program, check_weights
 from .learner import Learner
+from .vision_models import model_meta, create_vision_model, body_head_split
 
 # %% auto #0
 __all__ = ['LOSSES', 'TRANSFORMS', 'BLOCKS', 'IMAGE_CLASSES', 'MAX_IMAGE_SIDE', 'OPTIMIZERS', 'METRICS', 'ARCHS', 'BUILDERS',
@@ -44,7 +42,8 @@ def lookup(table: dict[str, Any], name: str | None, what: str, fix: str = '') ->
 # %% ../nbs/27_export.ipynb #39753acb
 LOSSES = {c.__name__: c for c in (CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat,
                                    LabelSmoothingCrossEntropyFlat)}
-TRANSFORMS = {c.__name__: c for c in (Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting,
+TRANSFORMS = {c.__name__: c for c in (Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine,
+                                      Lighting,
                                        RandomErasing)}
 BLOCKS = {c.__name__: c for c in (TransformBlock, ImageBlock, CategoryBlock, MultiCategoryBlock, RegressionBlock,
                                   PointBlock)}
@@ -61,18 +60,21 @@ def _largest_side(t) -> int:
     "The largest side, in pixels, of the images transform `t` makes (0 for one that doesn't resize)."
     if getattr(t, 'size', None) is None: return 0
     side = max(t.size)
-    if isinstance(t, RandomResizedCrop): side += math.ceil(side * t.val_xtra / 8) * 8   # its validation resize is larger
+    # its validation resize is larger
+    if isinstance(t, RandomResizedCrop): side += math.ceil(side * t.val_xtra / 8) * 8
     return side
 
 def transform_from_state(state: dict):
     "Rebuild a transform stored by its `state()`; one that would make images over `MAX_IMAGE_SIDE` pixels is refused."
-    cls = lookup(TRANSFORMS, state.get('name'), 'transform', 'Add it again yourself after loading (`dls.add_tfms(...)`).')
+    cls = lookup(TRANSFORMS, state.get('name'), 'transform', 'Add it again yourself after loading '
+                                                             '(`dls.add_tfms(...)`).')
     t = cls(**state.get('kwargs', {}))
     side = _largest_side(t)
     if side > MAX_IMAGE_SIDE:
         raise ValueError(f"This export asks for {t!r}, which makes images {side:,} pixels wide: above the limit of "
                          f"{MAX_IMAGE_SIDE:,} (`learnlib.export.MAX_IMAGE_SIDE`); one such image would take at least "
-                         f"{3 * side**2 / 2**30:,.0f} GiB. The file may be damaged or hostile: export it again from the "
+                         f"{3 * side**2 / 2**30:,.0f} GiB. The file may be damaged or hostile: export it again from "
+                         "the "
                          "Learner that trained it.")
     return t
 
@@ -111,7 +113,8 @@ def vision_model_from_recipe(arch: str, n_out: int, n_in: int = 3, cut: int | No
     arch_fn = lookup(ARCHS, arch, 'architecture')
     return create_vision_model(arch_fn, n_out, pretrained=False, cut=cut, n_in=n_in, init=None, **head_kwargs)
 
-BUILDERS = {f.__name__: f for f in (simple_cnn, ResNet, xresnet18, xresnet34, xresnet50)} | {'vision_model': vision_model_from_recipe}
+BUILDERS = {f.__name__: f for f in (simple_cnn, ResNet, xresnet18, xresnet34,
+                                    xresnet50)} | {'vision_model': vision_model_from_recipe}
 
 def model_from_recipe(recipe: dict | None) -> nn.Module:
     "Build a model from `{'name': builder, 'kwargs': {...}}`: one of yours (`register_model`) or learnlib's."
@@ -123,7 +126,8 @@ def model_from_recipe(recipe: dict | None) -> nn.Module:
     builders = {**BUILDERS, **MODELS}
     fn = builders.get(recipe.get('name'))
     if fn is None:
-        raise ValueError(f"No model builder named {recipe.get('name')!r} is registered (known: {sorted(builders)}). Import "
+        raise ValueError(f"No model builder named {recipe.get('name')!r} is registered (known: {sorted(builders)}). "
+                         "Import "
                          "the module that registers it with `register_model`, or pass `model=` to `load_learner`.")
     return fn(**recipe.get('kwargs', {}))
 
@@ -145,7 +149,8 @@ def weight_budget(limit: int):
         for hook in hooks: hook.remove()
 
 def model_for_weights(recipe: dict | None, weights: dict, fname: str | Path) -> nn.Module:
-    "The model `recipe` builds, once a build on the meta device (no memory) shows it has exactly the shapes of `weights`."
+    """The model `recipe` builds, once a build on the meta device (no memory) shows it has exactly the shapes of
+    `weights`."""
     check_weights(weights, fname)
     shape = lambda sd: {k: tuple(v.shape) for k, v in sd.items() if isinstance(v, torch.Tensor)}
     found = shape(weights)
@@ -189,9 +194,11 @@ def load_learner(fname: str | Path, cpu: bool = True, model: nn.Module | None = 
         model.load_state_dict(state['model'])
     dls = dls_from_state(state['dls'], device=torch.device('cpu') if cpu else defaults.device)
     if loss_func is None and state['loss'] is not None: loss_func = loss_from_state(state['loss'])
-    splitter = SPLITTERS.get(state.get('splitter', 'trainable_params'))   # exports before splitters were named: one group
+    # exports before splitters were named: one group
+    splitter = SPLITTERS.get(state.get('splitter', 'trainable_params'))
     if splitter is None:
-        warnings.warn(f"{fname} names the splitter {state['splitter']!r}, which learnlib doesn't know: the parameters are "
+        warnings.warn(f"{fname} names the splitter {state['splitter']!r}, which learnlib doesn't know: the parameters "
+                      "are "
                       "one group (pass `splitter=` to a Learner built from `learn.model` to freeze parts of it).")
         splitter = trainable_params
     learn = Learner(dls, model, loss_func, opt_func=lookup(OPTIMIZERS, state['opt_func'], 'optimizer'),

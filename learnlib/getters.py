@@ -8,22 +8,23 @@ import mimetypes, os, re
 from pathlib import Path
 from typing import Any, Callable, Sequence
 import numpy as np, torch
-from .core import item_at
-from .core import step_name
+from .core import item_at, step_name
 
 # %% auto #0
 __all__ = ['image_extensions', 'get_files', 'get_image_files', 'parent_label', 'RegexLabeller', 'using_attr', 'ColReader',
            'RandomSplitter', 'GrandparentSplitter', 'IndexSplitter', 'FuncSplitter', 'ColSplitter']
 
 # %% ../nbs/09_getters.ipynb #64151470
-image_extensions = {k for k, v in mimetypes.types_map.items() if v.startswith('image/')} | {'.webp', '.jpeg', '.jpg', '.png'}
+image_extensions = {k for k, v in mimetypes.types_map.items() if v.startswith('image/')} | {'.webp', '.jpeg', '.jpg',
+                                                                                            '.png'}
 
 def get_files(path: str | Path, extensions: Sequence[str] | None = None, recurse: bool = True,
               folders: Sequence[str] | None = None, followlinks: bool = True) -> list[Path]:
     "Files under `path` with one of `extensions` (all if None), in subfolders if `recurse` (only `folders` at the top)."
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path} doesn't exist. Check the path (`untar_data(...)` returns where a data set lives).")
+        raise FileNotFoundError(f"{path} doesn't exist. Check the path (`untar_data(...)` returns where a data set "
+                                "lives).")
     extensions = {e.lower() for e in extensions} if extensions is not None else None
     keep = lambda f: not f.startswith('.') and (extensions is None or os.path.splitext(f)[1].lower() in extensions)
     top_real = os.path.join(os.path.realpath(path), '')
@@ -80,7 +81,8 @@ class RegexLabeller:
         self.pat, self.match = re.compile(pat), match
     def __call__(self, o: Any) -> str:
         found = (self.pat.match if self.match else self.pat.search)(str(o))
-        if not found: raise ValueError(f"The pattern {self.pat.pattern!r} is not found in {str(o)!r}: check the regular expression.")
+        if not found: raise ValueError(f"The pattern {self.pat.pattern!r} is not found in {str(o)!r}: check the "
+                                       "regular expression.")
         return found.group(1)
     def __repr__(self): return f"RegexLabeller({self.pat.pattern!r})"
 
@@ -92,7 +94,8 @@ class using_attr:
 
 class ColReader:
     "Read `cols` of a row, as `f'{pref}{value}{suff}'`, split by `label_delim` if given."
-    def __init__(self, cols: int | str | Sequence, pref: str | Path = '', suff: str = '', label_delim: str | None = None):
+    def __init__(self, cols: int | str | Sequence, pref: str | Path = '', suff: str = '',
+                 label_delim: str | None = None):
         self.cols = list(cols) if isinstance(cols, (list, tuple)) else [cols]
         self.pref = str(pref) + os.path.sep if isinstance(pref, Path) else pref
         self.suff, self.label_delim = suff, label_delim

@@ -7,15 +7,15 @@ from __future__ import annotations
 import math, warnings
 import numpy as np, torch
 from torch import Tensor, nn
-from .callbacks import Callback, CancelFitException
-from .callbacks import MixedPrecision
+from .callbacks import Callback, CancelFitException, MixedPrecision
 
 # %% auto #0
 __all__ = ['DataChecks', 'input_dtype', 'check_lr', 'check_fit', 'nonfinite_names', 'TerminateOnNaN']
 
 # %% ../nbs/14_guards.ipynb #7d1c0a02
 def _check_first_layer(module: nn.Module, inp, x: Tensor) -> None:
-    "Raise if `module`, the first `Conv2d`/`Linear` called, can't take `inp` when that is the batch input `x` (maybe reshaped)."
+    """Raise if `module`, the first `Conv2d`/`Linear` called, can't take `inp` when that is the batch input `x`
+    (maybe reshaped)."""
     if not isinstance(inp, Tensor) or inp.shape[:1] != x.shape[:1] or inp.numel() != x.numel(): return  # not the batch
     if isinstance(module, nn.Conv2d) and inp.ndim == 4 and inp.shape[1] != module.in_channels:
         n = inp.shape[1]
@@ -25,7 +25,8 @@ def _check_first_layer(module: nn.Module, inp, x: Tensor) -> None:
                          f"{module.in_channels} channels.")
     if isinstance(module, nn.Linear) and inp.shape[-1] != module.in_features:
         n = inp.shape[-1]
-        raise ValueError(f"The model's first layer gets {n} numbers per item (a batch of shape {tuple(inp.shape)}), but "
+        raise ValueError(f"The model's first layer gets {n} numbers per item (a batch of shape {tuple(inp.shape)}), "
+                         "but "
                          f"it takes {module.in_features}: {module}. Make it `nn.Linear({n}, ...)`, or reshape the "
                          "inputs (an `nn.Flatten()` first, for images).")
 
@@ -34,21 +35,25 @@ def _check_outputs(pred: Tensor, y: Tensor, c: int | None, vocab=None) -> None:
     if y.is_floating_point():
         if pred.numel() != y.numel():
             per = y[0].numel() if y.ndim else 1
-            raise ValueError(f"The model gives {tuple(pred.shape)} for a batch, but its targets are {tuple(y.shape)}: the loss "
-                             f"can't pair them item by item. Give the model's last layer {per} output{'s' * (per != 1)} "
+            raise ValueError(f"The model gives {tuple(pred.shape)} for a batch, but its targets are {tuple(y.shape)}: "
+                             "the loss "
+                             f"can't pair them item by item. Give the model's last layer {per} "
+                             f"output{'s' * (per != 1)} "
                              f"per item (`nn.Linear(..., {per})`, or `n_out={per}`).")
         return
     if pred.ndim != y.ndim + 1: return   # not one score per class per target
     n_out = pred.shape[1]
     names = f" ({', '.join(map(str, list(vocab)[:5]))}{', …' if len(vocab) > 5 else ''})" if vocab is not None else ''
     if c is not None and n_out != c:
-        raise ValueError(f"The model gives {n_out} outputs per item, but the data has {c} classes{names}: each class needs "
+        raise ValueError(f"The model gives {n_out} outputs per item, but the data has {c} classes{names}: each class "
+                         "needs "
                          f"one output. Make its last layer give {c} (`nn.Linear(..., {c})`; `vision_learner` and "
                          f"`n_out=dls.c` do it).")
     lo, hi = int(y.min()), int(y.max())
     if lo < 0 or hi >= n_out:
         bad = hi if hi >= n_out else lo
-        raise ValueError(f"A target is {bad}, but the model gives {n_out} outputs, for classes 0 to {n_out - 1}{names}: "
+        raise ValueError(f"A target is {bad}, but the model gives {n_out} outputs, for classes 0 to "
+                         f"{n_out - 1}{names}: "
                          "every target must be the index of its class in the vocab. Check the labels (a class missing "
                          "from the vocab?), or give the model one output per class.")
 
@@ -95,27 +100,33 @@ def check_lr(lr) -> None:
     "Raise unless every learning rate in `lr` (a number, a `slice`, or one per group) is a number >= 0; warn at 0."
     values = [v for v in (lr.start, lr.stop) if v is not None] if isinstance(lr, slice) else np.ravel(lr).tolist()
     if not all(isinstance(v, (int, float)) and v >= 0 for v in values):
-        raise ValueError(f"lr={lr!r}: a learning rate must be positive. A step moves the weights by lr times the gradient, "
-                         "downhill; a negative lr climbs the loss. `learn.lr_find()` suggests a good value (often between "
+        raise ValueError(f"lr={lr!r}: a learning rate must be positive. A step moves the weights by lr times the "
+                         "gradient, "
+                         "downhill; a negative lr climbs the loss. `learn.lr_find()` suggests a good value (often "
+                         "between "
                          "1e-4 and 1e-2).")
     if 0 in values:  # allowed: running batches through training mode without learning (to gather statistics, say)
         warnings.warn(f"lr={lr!r}: with a learning rate of 0 the weights don't change. `learn.lr_find()` suggests one.")
 
 def check_fit(learn, n_epoch: int, lr) -> None:
-    "Raise, before training, on a negative `n_epoch` or learning rate, a training set that gives no batches, or a model that can't train."
+    """Raise, before training, on a negative `n_epoch` or learning rate, a training set that gives no batches, or a
+    model that can't train."""
     if not getattr(learn.model, 'trainable', True):
         raise TypeError(f"This model can't be trained: {getattr(learn.model, 'why_not_trainable', 'it says so')}")
     if n_epoch < 0:
-        raise ValueError(f"fit({n_epoch}): the number of epochs can't be negative; pass how many passes over the training "
+        raise ValueError(f"fit({n_epoch}): the number of epochs can't be negative; pass how many passes over the "
+                         "training "
                          "set to make, e.g. fit(3).")
     check_lr(lr)
     train = learn.dls.train
     if len(train) == 0:
         items = f"{len(train.dataset)} items, " if hasattr(train, 'dataset') else ''
         raise ValueError(f"The training set gives no batches ({items}bs={getattr(train, 'bs', '?')}, "
-                         f"drop_last={getattr(train, 'drop_last', False)}), so nothing would be learned. Use a smaller `bs`: "
+                         f"drop_last={getattr(train, 'drop_last', False)}), so nothing would be learned. Use a smaller "
+                         "`bs`: "
                          "the training loader drops its last short batch, so `bs` must be at most the number of items "
-                         "(e.g. `DataLoaders.from_tensors(..., bs=64)`). If there are no items, check the data and the split.")
+                         "(e.g. `DataLoaders.from_tensors(..., bs=64)`). If there are no items, check the data and the "
+                         "split.")
 
 # %% ../nbs/14_guards.ipynb #751cd338
 def nonfinite_names(state: dict) -> list[str]:
@@ -157,7 +168,8 @@ class TerminateOnNaN(Callback):
         if self.message: raise FloatingPointError(self.message)
 
     def check(self):
-        "Read the pending losses and whether the weights are finite (one wait); keep the weights, or put them back and stop."
+        """Read the pending losses and whether the weights are finite (one wait); keep the weights, or put them back
+        and stop."""
         if not self.pending: return
         pending, self.pending = self.pending, []
         # a sum is NaN or infinite when any element is: far cheaper than `isfinite().all()` on every weight
@@ -206,7 +218,8 @@ class TerminateOnNaN(Callback):
                 f'its weights after batch {self.saved_at[1]} of epoch {self.saved_at[0]}')
         model = (f"is back to {kept}, the last found finite, and the optimizer's state is cleared" if in_training else
                  f'keeps {kept}, the last found finite')
-        self.message = (f"Training stopped in epoch {epoch}, {where}: {what}. The model {model}. learnlib stops on NaN by "
+        self.message = (f"Training stopped in epoch {epoch}, {where}: {what}. The model {model}. learnlib stops on NaN "
+                        "by "
                         "default (fastai's `TerminateOnNaN` is off by default); to train on regardless, pass "
                         "`stop_on_nan=False` to the Learner.")
         raise CancelFitException

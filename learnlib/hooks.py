@@ -20,7 +20,8 @@ def _detach(o):
 
 class Hook:
     "Register `hook_func(module, input, output)` on `m`; its result is kept in `.stored`."
-    def __init__(self, m: nn.Module, hook_func: Callable, is_forward: bool = True, detach: bool = True, cpu: bool = False):
+    def __init__(self, m: nn.Module, hook_func: Callable, is_forward: bool = True, detach: bool = True,
+                 cpu: bool = False):
         self.hook_func, self.detach, self.cpu, self.stored = hook_func, detach, cpu, None
         register = m.register_forward_hook if is_forward else m.register_full_backward_hook
         self.handle = register(self._hook)
@@ -82,7 +83,8 @@ class ActivationStats(Callback):
 
     def layer_stats(self, idx: int) -> Tensor:
         "`(n_batches, 3)`: mean, std and fraction near zero of layer `idx` at each recorded batch."
-        return torch.stack([torch.stack([s[idx]['mean'], s[idx]['std'], s[idx]['near_zero']]) for s in self.stats]).cpu()
+        return torch.stack([torch.stack([s[idx]['mean'], s[idx]['std'],
+                                         s[idx]['near_zero']]) for s in self.stats]).cpu()
     def hist(self, idx: int) -> Tensor:
         "`(40, n_batches)`: log(1 + histogram) of layer `idx`, one column per batch."
         if not self.with_hist: raise ValueError("No histograms were recorded: create `ActivationStats(with_hist=True)`.")

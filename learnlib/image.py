@@ -11,8 +11,8 @@ import numpy as np, torch
 from torchvision.io import decode_image, ImageReadMode
 from PIL import Image, JpegImagePlugin
 from torch import Tensor
-from .show import show_image
 import torchvision.transforms.v2.functional as TF
+from .show import show_image
 
 # %% auto #0
 __all__ = ['ImageReadError', 'read_image', 'verify_images', 'PILImage', 'PILImageBW']
@@ -22,17 +22,20 @@ class ImageReadError(ValueError):
     "An image file that is corrupt or not an image."
 
 def read_image(fn: str | Path | Image.Image | np.ndarray | Tensor, mode: str = 'RGB') -> Tensor:
-    "Read `fn` (a file, PIL image, array or tensor) as a uint8 tensor C×H×W with 3 (`mode='RGB'`) or 1 (`'L'`) channels."
+    """Read `fn` (a file, PIL image, array or tensor) as a uint8 tensor C×H×W with 3 (`mode='RGB'`) or 1 (`'L'`)
+    channels."""
     if isinstance(fn, Tensor): x = fn if fn.ndim == 3 else fn[None]
     elif isinstance(fn, Image.Image): x = _pil_to_tensor(fn, mode)
     elif isinstance(fn, np.ndarray): x = torch.from_numpy(fn.copy()); x = x.permute(2, 0, 1) if x.ndim == 3 else x[None]
     else: return _read_file(fn if isinstance(fn, Path) else Path(fn), mode)
     if x.shape[0] != (1 if mode == 'L' else 3):  # match the channels the block asks for
-        x = TF.rgb_to_grayscale(x[:3]) if mode == 'L' else x[:1].expand(3, -1, -1).contiguous() if x.shape[0] == 1 else x[:3]
+        x = TF.rgb_to_grayscale(x[:3]) if mode == 'L' else x[:1].expand(3, -1,
+                                                                        -1).contiguous() if x.shape[0] == 1 else x[:3]
     return x
 
 def _read_bytes(fn: Path) -> bytearray:
-    "The bytes of file `fn`, with the system's own calls: Python's buffered `open` costs more than reading a small file."
+    """The bytes of file `fn`, with the system's own calls: Python's buffered `open` costs more than reading a small
+    file."""
     fd = os.open(fn, os.O_RDONLY | getattr(os, 'O_BINARY', 0))
     try:
         data = bytearray()
@@ -63,11 +66,13 @@ def _read_file(fn: Path, mode: str) -> Tensor:
 def _is_deep(im: Image.Image) -> bool: return im.mode == 'F' or im.mode.startswith('I;16')   # float, or 16 bits
 
 def _pil_to_tensor(im: Image.Image, mode: str) -> Tensor:
-    "`im` as uint8 C×H×W; 16-bit and float images scaled as torchvision scales a 16-bit PNG (PIL's `convert` clips them)."
+    """`im` as uint8 C×H×W; 16-bit and float images scaled as torchvision scales a 16-bit PNG (PIL's `convert` clips
+    them)."""
     if not _is_deep(im): return TF.pil_to_tensor(im.convert(mode))
     a = np.asarray(im)
     if im.mode == 'F' and not (a.min() >= 0 and a.max() <= 1):   # NaN fails this too
-        raise ValueError(f"A float image (PIL mode F) must have values in [0, 1], as torchvision reads floats; this one "
+        raise ValueError("A float image (PIL mode F) must have values in [0, 1], as torchvision reads floats; this "
+                         "one "
                          f"has values from {a.min()} to {a.max()}. Scale it first (divide by 255 if it is 0-255).")
     x = torch.from_numpy(a.astype(np.float32 if im.mode == 'F' else np.uint16))   # a copy, in this machine's byte order
     return TF.to_dtype(x[None], torch.uint8, scale=True)   # 16 bits: the top 8; floats: times 255
@@ -87,15 +92,18 @@ def _check_pixels(fn: Path, size: tuple[int, int] | None) -> None:
     if limit is None or size is None or size[0] * size[1] <= limit: return   # the common case, in a microsecond
     pixels = size[0] * size[1]
     what = f"{size[0]}×{size[1]} = {pixels:,} pixels"
-    if pixels > 2 * limit: raise ImageReadError(_too_many_pixels(fn, f"{what}, more than twice PIL's limit of {limit:,}"))
+    if pixels > 2 * limit: raise ImageReadError(_too_many_pixels(fn,
+                                                                 f"{what}, more than twice PIL's limit of {limit:,}"))
     if pixels > limit:
-        warnings.warn(f"{fn}: {what}, more than PIL's limit of {limit:,} (Image.MAX_IMAGE_PIXELS): it could be a decompression "
+        warnings.warn(f"{fn}: {what}, more than PIL's limit of {limit:,} (Image.MAX_IMAGE_PIXELS): it could be a "
+                      "decompression "
                       "bomb. Read anyway, as PIL does up to twice the limit.", Image.DecompressionBombWarning)
 
 def _check_decoded(fn: Path, x: Tensor, size: tuple[int, int]) -> None:
     "Refuse a decoded image whose size isn't the one its header gave (the size the pixel limit was checked on)."
     if x.shape[-1] != size[0] or x.shape[-2] != size[1]:
-        raise ImageReadError(f"Can't read the image file {fn}: its header says {size[0]}×{size[1]} pixels, but it decodes "
+        raise ImageReadError(f"Can't read the image file {fn}: its header says {size[0]}×{size[1]} pixels, but it "
+                             "decodes "
                              f"to {x.shape[-1]}×{x.shape[-2]}. It is malformed (or made to mislead): delete it; "
                              "`verify_images(get_image_files(path))` lists every such file.")
 

@@ -59,7 +59,8 @@ def _classification_report(cm: np.ndarray, labels: list[str]) -> dict:
     total, w = int(actual.sum()), actual / max(actual.sum(), 1)
     report['accuracy'] = tp.sum() / max(total, 1)
     report['macro avg'] = dict(precision=precision.mean(), recall=recall.mean(), f1=f1.mean(), support=total)
-    report['weighted avg'] = dict(precision=(precision * w).sum(), recall=(recall * w).sum(), f1=(f1 * w).sum(), support=total)
+    report['weighted avg'] = dict(precision=(precision * w).sum(), recall=(recall * w).sum(), f1=(f1 * w).sum(),
+                                  support=total)
     return report
 
 def _format_report(report: dict, labels: list[str], digits: int = 2) -> str:
@@ -68,7 +69,8 @@ def _format_report(report: dict, labels: list[str], digits: int = 2) -> str:
                            f"{r['f1']:>9.{digits}f} {r['support']:>9}")
     lines = [f"{'':>{width}}  precision    recall  f1-score   support", '']
     lines += [row(name, report[name]) for name in labels] + ['']
-    lines.append(f"{'accuracy':>{width}} {'':>10} {'':>9} {report['accuracy']:>9.{digits}f} {report['macro avg']['support']:>9}")
+    lines.append(f"{'accuracy':>{width}} {'':>10} {'':>9} {report['accuracy']:>9.{digits}f} "
+                 f"{report['macro avg']['support']:>9}")
     lines += [row(name, report[name]) for name in ('macro avg', 'weighted avg')]
     return '\n'.join(lines)
 
@@ -98,7 +100,8 @@ class ClassificationInterpretation:
     def plot_confusion_matrix(self, normalize: bool = False, title: str = 'Confusion matrix', cmap: str = 'Blues',
                               norm_dec: int = 2, plot_txt: bool = True, ax=None, **kwargs) -> None:
         "Draw the confusion matrix (on `ax`, if given); `normalize` shows each row as fractions."
-        _plot_confusion(self.confusion_matrix(), self.labels, normalize, title, cmap, norm_dec, plot_txt, ax=ax, **kwargs)
+        _plot_confusion(self.confusion_matrix(), self.labels, normalize, title, cmap, norm_dec, plot_txt, ax=ax,
+                        **kwargs)
     def most_confused(self, min_val: int = 1) -> list[tuple[str, str, int]]:
         "`(actual, predicted, count)` for the mistakes made at least `min_val` times, most frequent first."
         return _most_confused(self.confusion_matrix(), self.vocab, min_val)
@@ -120,7 +123,8 @@ class ClassificationInterpretation:
                         figsize=None, **kwargs) -> None:
         "Show the `k` items with the largest (or smallest) losses, titled prediction/actual/loss/probability."
         import matplotlib.pyplot as plt
-        if self.dl is None: raise ValueError("No images to show: build the interpretation with `from_learner`, which keeps the loader.")
+        if self.dl is None: raise ValueError("No images to show: build the interpretation with `from_learner`, which "
+                                             "keeps the loader.")
         _, idxs = self.top_losses(k, largest)
         images = list(self.dl.dataset.get_batch(idxs)[0])  # item transforms applied, batch transforms not: showable
         show_images(images, nrows=nrows, ncols=ncols, titles=self.top_loss_titles(idxs), figsize=figsize, **kwargs)

@@ -106,12 +106,15 @@ def _per_group(value: float | Sequence[float]) -> np.ndarray | float:
 class LRFinder(Callback):
     "Train with a learning rate growing exponentially from `start_lr` to `end_lr`; record, stop, then restore."
     order, run_valid = 55, False  # after the Recorder (50), so it has logged the batch we may stop on
-    def __init__(self, start_lr: float | Sequence[float] = 1e-7, end_lr: float | Sequence[float] = 10, num_it: int = 100,
+    def __init__(self, start_lr: float | Sequence[float] = 1e-7, end_lr: float | Sequence[float] = 10,
+                 num_it: int = 100,
                  stop_div: bool = True, beta: float = 0.98):
         start, end = _per_group(start_lr), _per_group(end_lr)
-        if np.any(np.asarray(start) <= 0): raise ValueError(f'start_lr={start_lr} must be positive: the schedule is exponential.')
+        if np.any(np.asarray(start) <= 0): raise ValueError(f'start_lr={start_lr} must be positive: the schedule is '
+                                                            'exponential.')
         if np.any(np.asarray(start) >= np.asarray(end)):
-            raise ValueError(f'start_lr={start_lr} must be smaller than end_lr={end_lr}: the finder sweeps the learning '
+            raise ValueError(f'start_lr={start_lr} must be smaller than end_lr={end_lr}: the finder sweeps the '
+                             'learning '
                              'rate upwards, e.g. from 1e-7 to 10.')
         self.sched, self.num_it, self.stop_div, self.beta = SchedExp(start, end), max(num_it, 6), stop_div, beta
         self.n_values = len(start) if isinstance(start, np.ndarray) else None
@@ -166,8 +169,10 @@ def _check_data(learn) -> int:
     n_batches = len(learn.dls.train)
     if n_batches == 0:
         n_items = len(getattr(learn.dls.train, 'dataset', ()))
-        raise ValueError(f'The training set gives no batches ({n_items} items, batch size {getattr(learn.dls.train, "bs", "?")}'
-                         ', last partial batch dropped): lr_find needs training data. Check the data, or use a smaller `bs`.')
+        raise ValueError(f'The training set gives no batches ({n_items} items, batch size '
+                         f'{getattr(learn.dls.train, "bs", "?")}'
+                         ', last partial batch dropped): lr_find needs training data. Check the data, or use a smaller '
+                         '`bs`.')
     return n_batches
 
 def _curve_for_suggestions(finder: LRFinder) -> tuple[Tensor, Tensor]:
@@ -181,7 +186,8 @@ def _curve_for_suggestions(finder: LRFinder) -> tuple[Tensor, Tensor]:
 # %% ../nbs/19_lr_find.ipynb #1730547b
 def lr_find(learn, start_lr: float | Sequence[float] = 1e-7, end_lr: float | Sequence[float] = 10, num_it: int = 100,
             stop_div: bool = True, show_plot: bool = True, suggest_funcs: Sequence[Callable] | Callable | None = (valley,)):
-    "Train `learn` briefly with an exponentially growing lr, restore it, plot loss vs lr; a `SuggestedLRs` per function."
+    """Train `learn` briefly with an exponentially growing lr, restore it, plot loss vs lr; a `SuggestedLRs` per
+    function."""
     funcs = as_list(suggest_funcs)
     names = [func_name(f) for f in funcs]
     if len(set(names)) < len(names):
@@ -199,18 +205,24 @@ def lr_find(learn, start_lr: float | Sequence[float] = 1e-7, end_lr: float | Seq
         with learn.no_bar(), learn.no_logging(): learn.fit(n_epoch, cbs=finder)
     finally:
         learn.stop_on_nan = stop_on_nan
-        finder.restore()  # `fit` calls `after_fit` only when it ends normally; an error in the model must not leave it changed
+        # `fit` calls `after_fit` only when it ends normally; an error in the model must not leave it changed
+        finder.restore()
         if opt is None: learn.opt, learn.n_groups = None, n_groups  # a learner without an optimizer gets none back
         if learn.cbs != cbs: learn.remove_cbs(list(learn.cbs)); learn.add_cbs(cbs)  # same callbacks, same order
     if finder.stop_reason == 'nan' and len(finder.losses) == 1:
-        raise ValueError(f'The loss was {finder.losses[0]} on the very first batch, before any step at lr={start_lr} could '
-                         'change the weights. So it is not the learning rate: check the data (NaN or infinite inputs or '
+        raise ValueError(f'The loss was {finder.losses[0]} on the very first batch, before any step at lr={start_lr} '
+                         'could '
+                         'change the weights. So it is not the learning rate: check the data (NaN or infinite inputs '
+                         'or '
                          'targets?) and the loss function (does it fit the model\'s output and the targets?).')
     lrs, losses = _curve_for_suggestions(finder)
     if funcs and len(lrs) == 0:
-        raise ValueError(f'The loss {"was NaN" if finder.stop_reason == "nan" else "diverged"} after {len(finder.losses)} '
-                         f'iterations, too few to suggest anything (the first {finder.num_it // 10} and last 5 are left '
-                         f'out). Start lower than start_lr={start_lr}, or pass stop_div=False to run all {finder.num_it}.')
+        raise ValueError(f'The loss {"was NaN" if finder.stop_reason == "nan" else "diverged"} after '
+                         f'{len(finder.losses)} '
+                         f'iterations, too few to suggest anything (the first {finder.num_it // 10} and last 5 are '
+                         'left '
+                         f'out). Start lower than start_lr={start_lr}, or pass stop_div=False to run all '
+                         f'{finder.num_it}.')
     points = {name: func(lrs, losses, finder.num_it) for name, func in zip(names, funcs)}
     if show_plot: plot_lr_find(finder, suggestions={name: mark for name, (lr, mark) in points.items()})
     return SuggestedLRs(**{name: lr for name, (lr, mark) in points.items()}) if funcs else None

@@ -42,7 +42,10 @@ def check_metric_targets(metrics: list, targ) -> None:
     if not (isinstance(targ, Tensor) and targ.is_floating_point()): return
     for m in metrics:
         if getattr(m, 'func', m) in (accuracy, error_rate, top_k_accuracy):  # a `partial` of one too
-            raise ValueError(f"The metric {func_name(m)} compares the argmax of the predictions with class indices, but the "
-                             f"targets are floats ({targ.dtype}), as for a regression: it would report the share of targets "
-                             "that happen to equal the index. Use a regression metric: `metrics=rmse` (or `mae`). If the "
+            raise ValueError(f"The metric {func_name(m)} compares the argmax of the predictions with class indices, "
+                             "but the "
+                             f"targets are floats ({targ.dtype}), as for a regression: it would report the share of "
+                             "targets "
+                             "that happen to equal the index. Use a regression metric: `metrics=rmse` (or `mae`). If "
+                             "the "
                              "targets are classes, make them integers (a `CategoryBlock`).")

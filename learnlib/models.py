@@ -72,7 +72,8 @@ def _conv_block(ni: int, nf: int, stride: int, bottleneck: bool) -> nn.Sequentia
                          ConvLayer(nf, nf, act=False, norm_type=NormType.BatchZero))
 
 class ResBlock(nn.Module):
-    "Residual block `relu(convs(x) + idconv(pool(x)))`; the identity path pools and/or 1×1-convolves when shapes change."
+    """Residual block `relu(convs(x) + idconv(pool(x)))`; the identity path pools and/or 1×1-convolves when shapes
+    change."""
     def __init__(self, ni: int, nf: int, stride: int = 1, bottleneck: bool = False):
         super().__init__()
         self.convs = _conv_block(ni, nf, stride, bottleneck)
@@ -94,7 +95,8 @@ class ResNet(nn.Sequential):
         stem = _resnet_stem(n_in, *stem_szs)
         self.block_szs = [stem_szs[-1]] + [w * expansion for w in widths]
         stages = [self._make_layer(i, n, expansion > 1) for i, n in enumerate(layers)]
-        super().__init__(*stem, *stages, nn.AdaptiveAvgPool2d(1), Flatten(), nn.Linear(self.block_szs[len(layers)], n_out))
+        super().__init__(*stem, *stages, nn.AdaptiveAvgPool2d(1), Flatten(), nn.Linear(self.block_szs[len(layers)],
+                                                                                       n_out))
 
     def __getitem__(self, idx):
         # nn.Sequential slices by calling our constructor with the layers, which ours does not take: a slice of a

@@ -22,7 +22,8 @@ class Optimizer:
     def __init__(self, params, cbs: Sequence[Callable] = (), **hypers):
         self.cbs, self.defaults, self.param_groups, self.state = list(cbs), {**self.defaults, **hypers}, [], {}
         params = list(params)
-        for group in (params if params and isinstance(params[0], dict) else [{'params': params}]): self.add_param_group(group)
+        for group in (params if params and isinstance(params[0],
+                                                      dict) else [{'params': params}]): self.add_param_group(group)
 
     def add_param_group(self, group: dict):
         group = {**self.defaults, **group, 'params': list(group['params'])}
@@ -32,7 +33,8 @@ class Optimizer:
     @torch.no_grad()
     def step(self):
         "Each stepper gets the parameter, its state and its group's hyper-parameters, and returns state to keep."
-        if not self.cbs: raise NotImplementedError(f"{type(self).__name__} has no stepper functions (`cbs`) to step with.")
+        if not self.cbs: raise NotImplementedError(f"{type(self).__name__} has no stepper functions (`cbs`) to step "
+                                                   "with.")
         for g in self.param_groups:
             hypers = {k: v for k, v in g.items() if k != 'params'}
             for p in g['params']:
@@ -62,7 +64,8 @@ class Optimizer:
         "Load a `state_dict` (ours or a `torch.optim` one); the groups must hold as many parameters as ours."
         saved = state_dict['param_groups']
         if len(saved) != len(self.param_groups):
-            raise ValueError(f"the saved state has {len(saved)} parameter groups, this optimizer {len(self.param_groups)}")
+            raise ValueError(f"the saved state has {len(saved)} parameter groups, this optimizer "
+                             f"{len(self.param_groups)}")
         if [len(g['params']) for g in saved] != [len(g['params']) for g in self.param_groups]:
             raise ValueError("a saved parameter group holds another number of parameters than this optimizer's")
         params = self._params()
@@ -70,7 +73,8 @@ class Optimizer:
             if not isinstance(v, Tensor): return v
             if key == 'step': return v.clone()
             return v.to(device=p.device, dtype=p.dtype if v.is_floating_point() else v.dtype, copy=True)
-        self.state = {params[int(i)]: {k: fit(params[int(i)], k, v) for k, v in s.items()} for i, s in state_dict['state'].items()}
+        self.state = {params[int(i)]: {k: fit(params[int(i)], k, v) for k, v in s.items()} for i,
+                      s in state_dict['state'].items()}
         for g, s in zip(self.param_groups, saved): g.update({k: v for k, v in s.items() if k != 'params'})
 
     def __repr__(self): return f"{type(self).__name__}({len(self.param_groups)} groups, {len(self._params())} parameters)"
@@ -86,7 +90,8 @@ class AdamW(Optimizer):
                 if p.grad is None: continue
                 state = self.state.setdefault(p, {})
                 if not state:
-                    state.update(step=torch.tensor(0.), exp_avg=torch.zeros_like(p, memory_format=torch.preserve_format),
+                    state.update(step=torch.tensor(0.), exp_avg=torch.zeros_like(p,
+                                                                                 memory_format=torch.preserve_format),
                                  exp_avg_sq=torch.zeros_like(p, memory_format=torch.preserve_format))
                 state['step'] += 1
                 step = state['step'].item()
@@ -130,7 +135,8 @@ def RMSProp(params, lr: float = 1e-3, sqr_mom: float = 0.99, mom: float = 0., ep
             decouple_wd: bool = True) -> Optimizer:
     "RMSProp: each step divided by a running root mean square of the gradients; momentum on the gradients if `mom`."
     steppers = [weight_decay if decouple_wd else l2_reg] + ([average_grad] if mom else [])
-    return Optimizer(params, steppers + [average_sqr_grad, rms_prop_step], lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd)
+    return Optimizer(params, steppers + [average_sqr_grad, rms_prop_step], lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps,
+                     wd=wd)
 
 def OptimWrapper(params, opt: Callable, **kwargs):
     "`opt(params, **kwargs)`: a `torch.optim` class as `opt_func` (`partial(OptimWrapper, opt=torch.optim.RAdam)`)."
@@ -155,7 +161,8 @@ def average_grad(p: Tensor, mom: float, dampening: bool = False, grad_avg: Tenso
     grad_avg.mul_(mom).add_(p.grad, alpha=1 - mom if dampening else 1.)
     return {'grad_avg': grad_avg}
 
-def average_sqr_grad(p: Tensor, sqr_mom: float, dampening: bool = True, sqr_avg: Tensor | None = None, **kwargs) -> dict:
+def average_sqr_grad(p: Tensor, sqr_mom: float, dampening: bool = True, sqr_avg: Tensor | None = None,
+                     **kwargs) -> dict:
     "Running average of the squared gradients."
     if sqr_avg is None: sqr_avg = torch.zeros_like(p)
     sqr_avg.mul_(sqr_mom).addcmul_(p.grad, p.grad, value=1 - sqr_mom if dampening else 1.)
@@ -205,5 +212,6 @@ def group_values(value, n_groups: int) -> list:
         return [value.stop / 10] * (n_groups - 1) + [value.stop]
     if isinstance(value, (list, tuple, np.ndarray)):
         if len(value) != n_groups: raise ValueError(f"{len(value)} values given for {n_groups} parameter groups.")
-        return [float(v) if isinstance(v, np.generic) else v for v in value]  # NumPy scalars can't be saved as plain data
+        # NumPy scalars can't be saved as plain data
+        return [float(v) if isinstance(v, np.generic) else v for v in value]
     return [float(value) if isinstance(value, np.generic) else value] * n_groups

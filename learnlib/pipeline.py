@@ -62,7 +62,8 @@ class Pipeline:
         return x
 
     def has_random(self, split_idx: int | None) -> bool: return self._cut(split_idx) < len(self.funcs)
-    def __call__(self, item: Any, split_idx: int | None = None) -> Any: return self.finish(self.fixed(item, split_idx), split_idx)
+    def __call__(self, item: Any, split_idx: int | None = None) -> Any: return self.finish(self.fixed(item, split_idx),
+                                                                                           split_idx)
     def __repr__(self): return 'Pipeline: ' + ' -> '.join(step_name(f) for f in self.funcs)
 
 # %% ../nbs/04_pipeline.ipynb #3ea514eb

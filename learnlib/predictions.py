@@ -70,7 +70,8 @@ def predict(learn, item) -> tuple:
     return learn.dls.decode_target(decoded[0]), decoded[0], preds[0]
 
 def _item_batch(learn, item: Any) -> Any:
-    "What `predict` gives `test_dl`: `[item]`; for tensor data (`from_tensors`), a batch of one (the loop fits its type)."
+    """What `predict` gives `test_dl`: `[item]`; for tensor data (`from_tensors`), a batch of one (the loop fits its
+    type)."""
     dataset = getattr(getattr(learn.dls, 'valid', None), 'dataset', None)
     if not (hasattr(dataset, 'tensors') and isinstance(item, (Tensor, np.ndarray))): return [item]
     return torch.as_tensor(item)[None]

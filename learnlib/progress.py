@@ -4,9 +4,8 @@
 
 # %% ../nbs/17_progress.ipynb #d8604298
 from __future__ import annotations
-import os, sys, time
+import os, sys, time, torch
 from typing import Any
-import torch
 from torch import Tensor
 from .core import in_notebook, func_name
 from .callbacks import Callback
@@ -120,7 +119,8 @@ class Recorder(Callback):
     def after_batch(self):
         learn = self.learn
         if learn.loss is None or not learn.yb: return
-        if learn.iter == 0: check_metric_targets(learn.metrics, learn.yb[0])  # the targets' dtype: no wait for the device
+        # the targets' dtype: no wait for the device
+        if learn.iter == 0: check_metric_targets(learn.metrics, learn.yb[0])
         if learn.training:  # tensors only: no wait for the device here
             self._raw.append(learn.loss); self.lrs.append(learn.opt.param_groups[-1]['lr'])
         else:
@@ -129,7 +129,8 @@ class Recorder(Callback):
         if not self._valid: self.valid_loss, self.metric_values = None, [None] * len(self.learn.metrics); return
         sizes = torch.tensor([bs for *_, bs in self._valid], dtype=torch.float64)
         as64 = lambda v, like: torch.as_tensor(v, dtype=torch.float64, device=like.device)
-        rows = torch.stack([torch.stack([loss.double(), *[as64(v, loss) for v in ms]]) for loss, ms, _ in self._valid]).cpu()
+        rows = torch.stack([torch.stack([loss.double(), *[as64(v, loss) for v in ms]]) for loss, ms,
+                            _ in self._valid]).cpu()
         means = (rows * sizes[:, None]).sum(0) / sizes.sum()
         self.valid_loss, self.metric_values, self._valid = float(means[0]), [float(v) for v in means[1:]], []
     def after_epoch(self):

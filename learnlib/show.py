@@ -15,14 +15,16 @@ __all__ = ['show_image', 'get_grid', 'show_images', 'show_points']
 # %% ../nbs/03_show.ipynb #7f15d3fa
 def show_image(im, ax=None, figsize: tuple | None = None, title: str | None = None, ctx=None, cmap: str | None = None,
                title_color: str | None = None, **kwargs) -> None:
-    "Show one image (tensor C×H×W or H×W, array, or PIL image) on `ax` (or `ctx`; a new figure if neither), with a title."
+    """Show one image (tensor C×H×W or H×W, array, or PIL image) on `ax` (or `ctx`; a new figure if neither), with a
+    title."""
     import matplotlib.pyplot as plt
     ax = ax if ax is not None else ctx
     if hasattr(im, 'getdata') and not isinstance(im, Tensor): im = np.asarray(im)   # a PIL image
     if isinstance(im, Tensor):
         im = im.detach().cpu()
         side = math.isqrt(im.numel())
-        if im.ndim == 1 and side * side == im.numel(): im = im.view(side, side)   # a flattened square image (book ch. 4)
+        # a flattened square image (book ch. 4)
+        if im.ndim == 1 and side * side == im.numel(): im = im.view(side, side)
         if im.ndim == 3: im = im.permute(1, 2, 0)                  # channels last, as matplotlib wants
         im = im.float() / 255 if not im.is_floating_point() else im.clamp(0, 1)
         im = im.numpy()
@@ -33,7 +35,8 @@ def show_image(im, ax=None, figsize: tuple | None = None, title: str | None = No
     if title is not None: ax.set_title(title, **({'color': title_color} if title_color else {}))
     ax.axis('off')
 
-def get_grid(n: int, nrows: int | None = None, ncols: int | None = None, figsize: tuple | None = None, imsize: float = 3.):
+def get_grid(n: int, nrows: int | None = None, ncols: int | None = None, figsize: tuple | None = None,
+             imsize: float = 3.):
     "A grid of at least `n` matplotlib axes (the unused ones hidden), `imsize` inches each unless `figsize` is given."
     import matplotlib.pyplot as plt
     nrows = nrows or (math.ceil(n / ncols) if ncols else int(math.ceil(math.sqrt(n))))
@@ -54,7 +57,8 @@ def show_images(ims: Sequence, nrows: int | None = None, ncols: int | None = Non
                    title_color=title_colors[j] if title_colors else None, **kwargs)
 
 # %% ../nbs/03_show.ipynb #3d5e0a02
-def show_points(points: Tensor, size: tuple[int, int], ax, color: str = 'lime', marker: str = 'o', s: float = 40, **kwargs) -> None:
+def show_points(points: Tensor, size: tuple[int, int], ax, color: str = 'lime', marker: str = 'o', s: float = 40,
+                **kwargs) -> None:
     "Draw `points` ((x, y) in -1..1; any shape that is pairs) on the axes `ax` of an image of `size` (h, w)."
     (h, w), xy = size, torch.as_tensor(points).detach().cpu().float().reshape(-1, 2)
     ax.scatter((xy[:, 0] + 1) * (w - 1) / 2, (xy[:, 1] + 1) * (h - 1) / 2, c=color, marker=marker, s=s, **kwargs)

@@ -38,7 +38,8 @@ class Resize(ItemTransform):
     "Resize to `size` (int or (h, w)) by `method` 'crop' (random on training, centre on validation), 'squish' or 'pad'."
     order = 1
     def __init__(self, size: int | tuple[int, int], method: str = 'crop', pad_mode: str = 'reflection'):
-        if method not in ('crop', 'squish', 'pad'): raise ValueError(f"method must be 'crop', 'squish' or 'pad', not {method!r}")
+        if method not in ('crop', 'squish', 'pad'): raise ValueError("method must be 'crop', 'squish' or 'pad', not "
+                                                                     f"{method!r}")
         if pad_mode not in _PAD_MODES: raise ValueError(f"pad_mode must be one of {list(_PAD_MODES)}, not {pad_mode!r}")
         self.size, self.method, self.pad_mode = _pair(size), method, pad_mode
         self.kwargs = dict(size=size, method=method, pad_mode=pad_mode)
@@ -76,7 +77,8 @@ def _pad_to(x: Tensor, h: int, w: int, pad_mode: str) -> Tensor:
 class RandomResizedCrop(ItemTransform):
     "A random part (`min_scale`..1 of the area, aspect in `ratio`) resized to `size`; centre crop on validation."
     order = 1
-    def __init__(self, size: int | tuple[int, int], min_scale: float = 0.08, ratio: tuple = (3/4, 4/3), val_xtra: float = 0.14):
+    def __init__(self, size: int | tuple[int, int], min_scale: float = 0.08, ratio: tuple = (3/4, 4/3),
+                 val_xtra: float = 0.14):
         self.size, self.min_scale, self.ratio, self.val_xtra = _pair(size), min_scale, tuple(ratio), val_xtra
         self.kwargs = dict(size=size, min_scale=min_scale, ratio=list(ratio), val_xtra=val_xtra)
 
@@ -116,16 +118,19 @@ class IntToFloatTensor(BatchTransform):
 class Normalize(BatchTransform):
     "Subtract `mean` and divide by `std` per channel; with no stats, learn them from one batch at setup."
     order = 99
-    def __init__(self, mean: Tensor | Sequence | None = None, std: Tensor | Sequence | None = None, axes: tuple = (0, 2, 3)):
+    def __init__(self, mean: Tensor | Sequence | None = None, std: Tensor | Sequence | None = None, axes: tuple = (0, 2,
+                                                                                                                   3)):
         self.axes = tuple(axes)
         self.mean = None if mean is None else torch.as_tensor(mean, dtype=torch.float32)
         self.std = None if std is None else torch.as_tensor(std, dtype=torch.float32)
 
     @classmethod
-    def from_stats(cls, mean: Sequence[float], std: Sequence[float], dim: int = 1, ndim: int = 4, cuda: bool = True) -> Normalize:
+    def from_stats(cls, mean: Sequence[float], std: Sequence[float], dim: int = 1, ndim: int = 4,
+                   cuda: bool = True) -> Normalize:
         "A `Normalize` with per-channel `mean` and `std` shaped to broadcast over a batch (channels on `dim`)."
         shape = [1] * ndim; shape[dim] = -1
-        return cls(torch.tensor(mean, dtype=torch.float32).view(shape), torch.tensor(std, dtype=torch.float32).view(shape))
+        return cls(torch.tensor(mean, dtype=torch.float32).view(shape), torch.tensor(std,
+                                                                                     dtype=torch.float32).view(shape))
 
     @property
     def needs_setup(self) -> bool: return self.mean is None
@@ -178,7 +183,8 @@ class Affine(BatchTransform):
                  max_zoom: float = 1.1, max_warp: float = 0.2, p_affine: float = 0.75, size: int | tuple | None = None,
                  min_scale: float = 1., mode: str = 'bilinear', pad_mode: str = 'reflection', align_corners: bool = True):
         if pad_mode not in _PAD_MODES: raise ValueError(f"pad_mode must be one of {list(_PAD_MODES)}, not {pad_mode!r}")
-        self.kwargs = dict(do_flip=do_flip, flip_vert=flip_vert, max_rotate=max_rotate, min_zoom=min_zoom, max_zoom=max_zoom,
+        self.kwargs = dict(do_flip=do_flip, flip_vert=flip_vert, max_rotate=max_rotate, min_zoom=min_zoom,
+                           max_zoom=max_zoom,
                            max_warp=max_warp, p_affine=p_affine, size=size, min_scale=min_scale, mode=mode,
                            pad_mode=pad_mode, align_corners=align_corners)
         for k, v in self.kwargs.items(): setattr(self, k, v)
@@ -192,8 +198,10 @@ class Affine(BatchTransform):
         ones, zeros = torch.ones(n, device=dev), torch.zeros(n, device=dev)
         m = torch.eye(3, device=dev).expand(n, 3, 3)
         if self.do_flip:
-            m = m @ _scale_shift(torch.where(fires(0.5), -ones, ones), torch.where(fires(0.5) & self.flip_vert, -ones, ones), zeros, zeros)
-        if self.max_rotate: m = m @ _rotation(torch.where(fires(self.p_affine), u(-self.max_rotate, self.max_rotate), zeros))
+            m = m @ _scale_shift(torch.where(fires(0.5), -ones, ones), torch.where(fires(0.5) & self.flip_vert, -ones,
+                                                                                   ones), zeros, zeros)
+        if self.max_rotate: m = m @ _rotation(torch.where(fires(self.p_affine), u(-self.max_rotate, self.max_rotate),
+                                                          zeros))
         if self.min_zoom < 1 or self.max_zoom > 1:
             zoom = torch.where(fires(self.p_affine), u(self.min_zoom, self.max_zoom), ones)
             # zoom towards a random point, never looking outside the image
@@ -239,7 +247,8 @@ class Affine(BatchTransform):
 
 # %% ../nbs/08_transforms.ipynb #6a1c0e01
 def move_points(points: Tensor, m: Tensor) -> Tensor:
-    "Where `points` (n, k, 2) of the input images land in the output of the resampling matrices `m`: through m's inverse."
+    """Where `points` (n, k, 2) of the input images land in the output of the resampling matrices `m`: through m's
+    inverse."""
     inverse = torch.linalg.inv(m.double()).to(points.dtype)   # `m` maps output → input; a point goes input → output
     coords = torch.cat([points, torch.ones_like(points[..., :1])], -1) @ inverse.transpose(1, 2)
     return coords[..., :2] / coords[..., 2:]

@@ -6,11 +6,11 @@
 from __future__ import annotations
 from typing import Callable, Sequence
 from torch import nn
-from .learner import Learner
-from .optimizer import Adam
-from .transforms import Normalize
-from .vision_models import body_head_split, create_vision_model, model_meta
 from .core import func_name
+from .transforms import Normalize
+from .optimizer import Adam
+from .learner import Learner
+from .vision_models import body_head_split, create_vision_model, model_meta
 
 # %% auto #0
 __all__ = ['cnn_learner', 'vision_learner']
@@ -44,7 +44,8 @@ def _n_out(dls, n_out: int | None) -> int:
                                        "(`dls.c` is None): pass `n_out=`.")
         return c
     if c is not None and n_out != c:
-        raise ValueError(f"n_out={n_out}, but the data has {c} {'classes' if getattr(dls, 'vocab', None) else 'targets'} "
+        raise ValueError(f"n_out={n_out}, but the data has {c} "
+                         f"{'classes' if getattr(dls, 'vocab', None) else 'targets'} "
                          f"(dls.c={c}): the model's outputs must match them. Leave `n_out` out to use dls.c.")
     return n_out
 
@@ -53,13 +54,15 @@ def _recipe(arch, n_out: int, n_in: int, cut, custom_head, head_kwargs: dict) ->
     "How to rebuild the model from plain data; None when it can't be (custom head, cut function, unknown arch)."
     if custom_head is not None or callable(cut) or arch not in model_meta: return None
     kwargs = {k: list(v) if isinstance(v, tuple) else v for k, v in head_kwargs.items()}
-    return {'name': 'vision_model', 'kwargs': {'arch': func_name(arch), 'n_out': n_out, 'n_in': n_in, 'cut': cut, **kwargs}}
+    return {'name': 'vision_model', 'kwargs': {'arch': func_name(arch), 'n_out': n_out, 'n_in': n_in, 'cut': cut,
+                                               **kwargs}}
 
 # %% ../nbs/26_vision_learner.ipynb #003a3f8f
 def vision_learner(dls, arch: Callable, normalize: bool = True, n_out: int | None = None, pretrained: bool = True,
                    loss_func: Callable | None = None, opt_func: Callable = Adam, lr: float | slice = 1e-3,
                    splitter: Callable | None = None, cbs=None, metrics=None, path=None, model_dir='models',
-                   wd: float | None = None, wd_bn_bias: bool = False, train_bn: bool = True, moms: tuple = (0.95, 0.85, 0.95),
+                   wd: float | None = None, wd_bn_bias: bool = False, train_bn: bool = True, moms: tuple = (0.95, 0.85,
+                                                                                                            0.95),
                    cut: int | Callable | None = None, init: Callable | None = nn.init.kaiming_normal_,
                    custom_head: nn.Module | None = None, concat_pool: bool = True, pool: bool = True,
                    lin_ftrs: Sequence[int] | None = None, ps: float | Sequence[float] = 0.5, first_bn: bool = True,

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Callable, Sequence
 import torch, torchvision
 from torch import nn
-from .download import weights_file
-from .models import AdaptiveConcatPool2d, Flatten, SigmoidRange, xresnet18, xresnet34, xresnet50
-from .transforms import imagenet_stats
 from .core import func_name
+from .download import weights_file
+from .transforms import imagenet_stats
+from .models import AdaptiveConcatPool2d, Flatten, SigmoidRange, xresnet18, xresnet34, xresnet50
 
 # %% auto #0
 __all__ = ['model_meta', 'body_head_split', 'pretrained_weights', 'cut_model', 'create_body', 'create_head', 'num_features_model',
@@ -50,7 +50,8 @@ model_meta = {
     _tvm.densenet121: _meta(-1, _features_split(7)), _tvm.vgg16_bn: _meta(-2, _features_split(22)),
     _tvm.squeezenet1_1: _meta(-1, _features_split(5)), _tvm.alexnet: _meta(-2, _features_split(6)),
     # learnlib's ResNets from scratch: stem (4 children) and 4 stages, then pool, flatten, linear
-    xresnet18: _meta(-3, _resnet_split, weights=None, stats=None), xresnet34: _meta(-3, _resnet_split, weights=None, stats=None),
+    xresnet18: _meta(-3, _resnet_split, weights=None, stats=None), xresnet34: _meta(-3, _resnet_split, weights=None,
+                                                                                    stats=None),
     xresnet50: _meta(-3, _resnet_split, weights=None, stats=None),
 }
 
