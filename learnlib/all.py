@@ -12,8 +12,9 @@ from .download import *
 from .losses import *
 from .show import *
 from .pipeline import *
-from .data import *
+from .dataset import *
 from .data_cache import *
+from .data import *
 from .image import *
 from .transforms import *
 from .getters import *

@@ -162,7 +162,8 @@ def _what_is_wrong(path: Path, e: Exception) -> str | None:
     size = path.stat().st_size
     with open(path, 'rb') as f: head = f.read(32)
     again = 'Copy it again from where it came from, or save (or export) it again.'
-    if size == 0: return f"{path} is empty (0 bytes): whatever wrote or copied it stopped before writing anything. {again}"
+    if size == 0:
+        return f"{path} is empty (0 bytes): whatever wrote or copied it stopped before writing anything. {again}"
     if path.suffix == '.safetensors': return None   # torch.load hands these to the safetensors library, which says why
     not_torch = (f"{path} is not a PyTorch file ({size:,} bytes, starting {head[:8]!r}): learnlib reads only files "
                  "written by `learn.save`, `learn.export` or `torch.save`. Check the path; if it is the right file, "

@@ -9,7 +9,8 @@ from array import array
 from typing import Any, Callable
 from torch import Tensor
 from .core import defaults, item_at
-from .data import ItemDataset, fetch_batch, start_workers
+from .dataset import ItemDataset
+from .data import fetch_batch, start_workers
 
 # %% auto #0
 __all__ = ['CachedDataset', 'fill_while_training', 'CacheBudget', 'FileStamps']

