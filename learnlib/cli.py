@@ -834,6 +834,8 @@ def main(argv: list[str] | None = None) -> int:
     test.add_argument('--threads', type=int, default=1,
                       help="torch threads per notebook (1, as CI; a reader's machine uses all its cores)")
     test.add_argument('--no-checks', action='store_true', help='skip the clean/export, layout and lint checks')
+    test.add_argument('--no-keep', action='store_true',
+                      help='leave the executed copies the site is built from (under _proc/) as they are')
     docs = sub.add_parser('docs', help='build the documentation site into _docs/ from the executed notebooks')
     docs.add_argument('--full', action='store_true', help="show the full-size runs' outputs where there are up-to-date "
                                                           "ones")
@@ -886,6 +888,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     root = project_root()
     checks_ok = True if args.no_checks else all([check_in_sync(root), check_layout(root), lint(root)])
-    passed, failed = test_notebooks(args.path, args.flags, args.n_workers, args.threads)
+    passed, failed = test_notebooks(args.path, args.flags, args.n_workers, args.threads, keep=not args.no_keep)
     print(f'{passed} passed, {failed} failed')
     return 0 if checks_ok and failed == 0 and passed > 0 else 1
