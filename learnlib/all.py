@@ -22,4 +22,6 @@ from .learner import *
 from .models import *
 from .vision_learner import *
 from .interpret import *
+from .tabular import *
+from .collab import *
 from .export import *

@@ -20,12 +20,14 @@ from .learner import (Learner, Adam, SGD, RMSProp, accuracy, error_rate, top_k_a
                               mae, trainable_params)
 from .models import simple_cnn, ResNet, xresnet18, xresnet34, xresnet50
 from .vision_learner import model_meta, create_vision_model, body_head_split
+from .tabular import TabularModel, TabularDataLoaders, TabularLearner
+from .collab import CollabDataLoaders, EmbeddingDotBias, EmbeddingNN
 
 # %% auto #0
-__all__ = ['LOSSES', 'TRANSFORMS', 'BLOCKS', 'IMAGE_CLASSES', 'MAX_IMAGE_SIDE', 'OPTIMIZERS', 'METRICS', 'ARCHS', 'BUILDERS',
-           'SPLITTERS', 'PROGRAM_TARGETS', 'lookup', 'loss_from_state', 'transform_from_state', 'block_from_state',
-           'dls_from_state', 'vision_model_from_recipe', 'model_from_recipe', 'check_weights', 'model_for_weights',
-           'ExportedModel', 'model_from_program', 'load_learner']
+__all__ = ['LOSSES', 'TRANSFORMS', 'BLOCKS', 'IMAGE_CLASSES', 'MAX_IMAGE_SIDE', 'TABLE_LOADERS', 'OPTIMIZERS', 'METRICS', 'ARCHS',
+           'BUILDERS', 'SPLITTERS', 'PROGRAM_TARGETS', 'lookup', 'loss_from_state', 'transform_from_state',
+           'block_from_state', 'dls_from_state', 'vision_model_from_recipe', 'model_from_recipe', 'check_weights',
+           'model_for_weights', 'ExportedModel', 'model_from_program', 'load_learner']
 
 # %% ../nbs/14_export.ipynb #7cc2c401
 def lookup(table: dict[str, Any], name: str | None, what: str, fix: str = '') -> Any:
@@ -77,8 +79,11 @@ def block_from_state(state: dict) -> TransformBlock:
     return cls(**kwargs)
 
 # %% ../nbs/14_export.ipynb #e9321ea4
+TABLE_LOADERS = {c.kind: c for c in (TabularDataLoaders, CollabDataLoaders)}   # their own `from_state`; a TabularLearner
+
 def dls_from_state(state: dict, device: torch.device | str | None = None) -> DataLoaders:
     "Item-less loaders rebuilt from `DataLoaders.export_state`, ready for `test_dl` and `decode_target`."
+    if state['kind'] in TABLE_LOADERS: return TABLE_LOADERS[state['kind']].from_state(state, device)
     after_batch = [transform_from_state(s) for s in state['after_batch']]
     item_tfms = [transform_from_state(s) for s in state['item_tfms']]
     loss_func = loss_from_state(state['loss_func']) if state.get('loss_func') else None
@@ -104,7 +109,8 @@ def vision_model_from_recipe(arch: str, n_out: int, n_in: int = 3, cut: int | No
     arch_fn = lookup(ARCHS, arch, 'architecture')
     return create_vision_model(arch_fn, n_out, pretrained=False, cut=cut, n_in=n_in, init=None, **head_kwargs)
 
-BUILDERS = {f.__name__: f for f in (simple_cnn, ResNet, xresnet18, xresnet34, xresnet50)} | {'vision_model': vision_model_from_recipe}
+BUILDERS = {f.__name__: f for f in (simple_cnn, ResNet, xresnet18, xresnet34, xresnet50, TabularModel, EmbeddingNN)} | {
+    'vision_model': vision_model_from_recipe, 'EmbeddingDotBias': EmbeddingDotBias.from_classes}
 
 def model_from_recipe(recipe: dict | None) -> nn.Module:
     "Build a model from `{'name': builder, 'kwargs': {...}}`: one of yours (`register_model`) or learnlib's."
@@ -215,7 +221,8 @@ def load_learner(fname: str | Path, cpu: bool = True, model: nn.Module | None = 
         warnings.warn(f"{fname} names the splitter {state['splitter']!r}, which learnlib doesn't know: the parameters are "
                       "one group (pass `splitter=` to a Learner built from `learn.model` to freeze parts of it).")
         splitter = trainable_params
-    learn = Learner(dls, model, loss_func, opt_func=lookup(OPTIMIZERS, state['opt_func'], 'optimizer'), lr=state['lr'],
+    learner_cls = TabularLearner if state['dls']['kind'] in TABLE_LOADERS else Learner
+    learn = learner_cls(dls, model, loss_func, opt_func=lookup(OPTIMIZERS, state['opt_func'], 'optimizer'), lr=state['lr'],
                     splitter=splitter, metrics=[lookup(METRICS, m, 'metric') for m in state['metrics']],
                     path=Path(fname).parent, wd=state['wd'], wd_bn_bias=state['wd_bn_bias'], train_bn=state['train_bn'],
                     moms=tuple(state['moms']))
