@@ -23,12 +23,14 @@ class CollabDataLoaders(TabularDataLoaders):
     def from_df(cls, ratings: pd.DataFrame, valid_pct: float = 0.2, user_name: str | None = None,
                 item_name: str | None = None, rating_name: str | None = None, seed: int | None = None, path='.',
                 bs: int = 64, val_bs: int | None = None, shuffle_train: bool = True, device=None) -> CollabDataLoaders:
-        "Loaders from a DataFrame of ratings (columns: user, item, rating unless named); `valid_pct` at random for validation."
+        """Loaders from a DataFrame of ratings (columns: user, item, rating unless named); `valid_pct` at random for
+        validation."""
         user_name = ratings.columns[0] if user_name is None else user_name
         item_name = ratings.columns[1] if item_name is None else item_name
         rating_name = ratings.columns[2] if rating_name is None else rating_name
         splits = RandomSplitter(valid_pct=valid_pct, seed=seed)(range(len(ratings)))
-        to = TabularCollab(ratings, [Categorify], [user_name, item_name], y_names=[rating_name], y_block=TransformBlock(),
+        to = TabularCollab(ratings, [Categorify], [user_name, item_name], y_names=[rating_name],
+                           y_block=TransformBlock(),
                            splits=splits)
         return to.dataloaders(bs=bs, val_bs=val_bs, shuffle_train=shuffle_train, device=device)
 
@@ -75,7 +77,8 @@ class EmbeddingDotBias(nn.Module):
         return res if self.y_range is None else sigmoid_range(res, *self.y_range)
 
     @classmethod
-    def from_classes(cls, n_factors: int, classes: dict[str, Sequence], user: str | None = None, item: str | None = None,
+    def from_classes(cls, n_factors: int, classes: dict[str, Sequence], user: str | None = None,
+                     item: str | None = None,
                      y_range: tuple | None = None) -> EmbeddingDotBias:
         "Sized by `classes` (`dls.classes`), which it keeps, so that `weight` and `bias` take names."
         user = list(classes)[0] if user is None else user
@@ -92,8 +95,10 @@ class EmbeddingDotBias(nn.Module):
         o2i = {v: i for i, v in enumerate(self.classes[name])}
         unknown = [o for o in arr if o not in o2i]
         if unknown:
-            raise KeyError(f"{'Items' if is_item else 'Users'} {unknown[:5]} aren't in the training data, so the model has "
-                           f"no factors for them. If they were in your data, the split may have put all their ratings in "
+            raise KeyError(f"{'Items' if is_item else 'Users'} {unknown[:5]} aren't in the training data, so the model "
+                           "has "
+                           "no factors for them. If they were in your data, the split may have put all their ratings "
+                           "in "
                            f"the validation set; the known ones are `dls.classes[{name!r}]`.")
         return torch.tensor([o2i[o] for o in arr])
 
@@ -128,7 +133,8 @@ def collab_learner(dls: CollabDataLoaders, n_factors: int = 50, use_nn: bool = F
         recipe = plain_recipe('EmbeddingNN', emb_szs=emb_szs, layers=layers, **config)
     else:
         model = EmbeddingDotBias.from_classes(n_factors, dls.classes, y_range=y_range)
-        recipe = plain_recipe('EmbeddingDotBias', n_factors=n_factors, classes={n: list(v) for n, v in dls.classes.items()},
+        recipe = plain_recipe('EmbeddingDotBias', n_factors=n_factors, classes={n: list(v) for n,
+                                                                                v in dls.classes.items()},
                               y_range=y_range)
     learn = TabularLearner(dls, model, loss_func=loss_func, **kwargs)
     learn.model_recipe = recipe

