@@ -35,5 +35,7 @@ from .predictions import *
 from .learner import *
 from .vision_models import *
 from .vision_learner import *
+from .tabular import *
+from .collab import *
 from .export import *
 from .interpret import *

