@@ -14,7 +14,7 @@ import numpy as np, torch
 # %% auto #0
 __all__ = ['defaults', 'STALE_AFTER', 'MODELS', 'set_seed', 'default_device', 'to_device', 'to_cpu', 'num_cpus', 'in_notebook',
            'default_num_workers', 'as_list', 'func_name', 'step_name', 'short_repr', 'item_at', 'atomic_save',
-           'safe_load', 'register_model']
+           'safe_load', 'tensor', 'to_np', 'register_model']
 
 # %% ../nbs/00_core.ipynb #fff48eb0
 def set_seed(seed: int, reproducible: bool = False) -> None:
@@ -213,6 +213,25 @@ def safe_load(path: str | Path, map_location: Any = None) -> Any:
         why = _what_is_wrong(path, e)
         if why is None: raise
         raise ValueError(why) from e
+
+# %% ../nbs/00_core.ipynb #35250685
+def tensor(x: Any, *rest, **kwargs) -> torch.Tensor:
+    "A tensor from a tensor, a number, a list, an array, a pandas object or a PIL image (float64 made float32)."
+    if rest: x = (x, *rest)
+    if isinstance(x, torch.Tensor): res = x
+    elif isinstance(x, (tuple, list, int, float, bool)): res = torch.tensor(x, **kwargs)
+    else:
+        a = np.asarray(x.values if hasattr(x, 'values') and hasattr(x, 'iloc') else x)   # a pandas object: its values
+        if a.dtype == np.uint16: a = a.astype(np.float32)   # torch has no uint16 arithmetic
+        res = torch.as_tensor(a, **kwargs)
+    return res.float() if res.dtype is torch.float64 else res
+
+def to_np(x: Any) -> Any:
+    "`x` (a tensor, or lists, tuples and dicts of them) as NumPy arrays, detached and on the CPU."
+    if isinstance(x, torch.Tensor): return x.detach().cpu().numpy()
+    if isinstance(x, dict): return {k: to_np(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return type(x)(to_np(o) for o in x)
+    return x
 
 # %% ../nbs/00_core.ipynb #4a7c9d21
 MODELS: dict[str, Callable] = {}

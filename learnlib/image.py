@@ -12,10 +12,11 @@ from torchvision.io import decode_image, ImageReadMode
 from PIL import Image, JpegImagePlugin
 from torch import Tensor
 import torchvision.transforms.v2.functional as TF
+from .core import tensor
 from .show import show_image
 
 # %% auto #0
-__all__ = ['ImageReadError', 'read_image', 'verify_images', 'PILImage', 'PILImageBW']
+__all__ = ['ImageReadError', 'read_image', 'verify_images', 'PILImage', 'PILImageBW', 'image2tensor', 'TensorImage']
 
 # %% ../nbs/08_image.ipynb #b4c6790d
 class ImageReadError(ValueError):
@@ -163,3 +164,18 @@ class PILImage(Image.Image):
 class PILImageBW(PILImage):
     "A PIL image in grey (mode L, one channel)."
     _mode = 'L'
+
+# %% ../nbs/08_image.ipynb #d6035f8b
+def image2tensor(img) -> Tensor:
+    "An image (PIL, array) as a uint8 tensor C×H×W: channels first, one channel for a grey image."
+    t = tensor(img)
+    return (t.unsqueeze(-1) if t.ndim == 2 else t).permute(2, 0, 1)
+
+class TensorImage(Tensor):
+    "A tensor holding an image (C×H×W or H×W) that shows itself: `TensorImage(t).show(ctx=ax)`."
+    def show(self, ctx=None, **kwargs):
+        "Draw it on the axes `ctx` (a new figure if None), as `show_image` does; returns the axes."
+        import matplotlib.pyplot as plt
+        ax = ctx if ctx is not None else plt.subplots(figsize=kwargs.pop('figsize', None))[1]
+        show_image(self.as_subclass(Tensor), ax=ax, **kwargs)
+        return ax

@@ -10,7 +10,7 @@ import numpy as np, torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['show_image', 'get_grid', 'show_images', 'show_points']
+__all__ = ['show_image', 'get_grid', 'show_images', 'subplots', 'show_points']
 
 # %% ../nbs/03_show.ipynb #7f15d3fa
 def show_image(im, ax=None, figsize: tuple | None = None, title: str | None = None, ctx=None, cmap: str | None = None,
@@ -25,7 +25,7 @@ def show_image(im, ax=None, figsize: tuple | None = None, title: str | None = No
         side = math.isqrt(im.numel())
         # a flattened square image (book ch. 4)
         if im.ndim == 1 and side * side == im.numel(): im = im.view(side, side)
-        if im.ndim == 3: im = im.permute(1, 2, 0)                  # channels last, as matplotlib wants
+        if im.ndim == 3 and im.shape[0] < 5: im = im.permute(1, 2, 0)   # channels first: last, as matplotlib wants
         im = im.float() / 255 if not im.is_floating_point() else im.clamp(0, 1)
         im = im.numpy()
     if im.ndim == 3 and im.shape[-1] == 1: im = im[..., 0]
@@ -55,6 +55,15 @@ def show_images(ims: Sequence, nrows: int | None = None, ncols: int | None = Non
     for j, (im, ax) in enumerate(zip(ims, axs)):
         show_image(im, ax=ax, title=titles[j] if titles else None,
                    title_color=title_colors[j] if title_colors else None, **kwargs)
+
+# %% ../nbs/03_show.ipynb #d4f5c488
+def subplots(nrows: int = 1, ncols: int = 1, figsize: tuple | None = None, imsize: float = 3., suptitle: str | None = None,
+             **kwargs) -> tuple:
+    "`(fig, axs)`: matplotlib's `subplots`, `imsize` inches an axes unless `figsize` is given; `axs` an array even of one."
+    import matplotlib.pyplot as plt
+    fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (ncols * imsize, nrows * imsize), **kwargs)
+    if suptitle is not None: fig.suptitle(suptitle)
+    return fig, np.array([axs]) if nrows * ncols == 1 else axs
 
 # %% ../nbs/03_show.ipynb #3d5e0a02
 def show_points(points: Tensor, size: tuple[int, int], ax, color: str = 'lime', marker: str = 'o', s: float = 40,

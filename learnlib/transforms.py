@@ -78,9 +78,11 @@ class RandomResizedCrop(ItemTransform):
     "A random part (`min_scale`..1 of the area, aspect in `ratio`) resized to `size`; centre crop on validation."
     order = 1
     def __init__(self, size: int | tuple[int, int], min_scale: float = 0.08, ratio: tuple = (3/4, 4/3),
-                 val_xtra: float = 0.14):
-        self.size, self.min_scale, self.ratio, self.val_xtra = _pair(size), min_scale, tuple(ratio), val_xtra
-        self.kwargs = dict(size=size, min_scale=min_scale, ratio=list(ratio), val_xtra=val_xtra)
+                 resamples: tuple = (Image.BILINEAR, Image.NEAREST), val_xtra: float = 0.14, max_scale: float = 1.):
+        self.size, self.min_scale, self.max_scale, self.ratio = _pair(size), min_scale, max_scale, tuple(ratio)
+        self.val_xtra, self.resamples = val_xtra, tuple(int(r) for r in resamples)   # for images, for masks
+        self.kwargs = dict(size=size, min_scale=min_scale, ratio=list(ratio), resamples=list(self.resamples),
+                           val_xtra=val_xtra, max_scale=max_scale)
 
     def is_random(self, split_idx): return split_idx == 0
 
@@ -92,8 +94,9 @@ class RandomResizedCrop(ItemTransform):
         return TF.center_crop(Resize((h + xtra, w + xtra)).fixed(x, 1), [h, w])
 
     def random(self, x: Tensor, split_idx: int | None) -> Tensor:
-        top, left, h, w = T.RandomResizedCrop.get_params(x, (self.min_scale, 1.), self.ratio)
-        return TF.resized_crop(x, top, left, h, w, list(self.size), antialias=True)
+        top, left, h, w = T.RandomResizedCrop.get_params(x, (self.min_scale, self.max_scale), self.ratio)
+        mode = T.InterpolationMode(Image.Resampling(self.resamples[0]).name.lower())
+        return TF.resized_crop(x, top, left, h, w, list(self.size), interpolation=mode, antialias=True)
 
 # %% ../nbs/09_transforms.ipynb #7b2c9c4d
 class ToTensor(ItemTransform):
@@ -184,27 +187,26 @@ class Affine(BatchTransform):
     def __init__(self, do_flip: bool = True, flip_vert: bool = False, max_rotate: float = 10., min_zoom: float = 1.,
                  max_zoom: float = 1.1, max_warp: float = 0.2, p_affine: float = 0.75, size: int | tuple | None = None,
                  min_scale: float = 1., mode: str = 'bilinear', pad_mode: str = 'reflection',
-                 align_corners: bool = True):
+                 align_corners: bool = True, batch: bool = False):
         if pad_mode not in _PAD_MODES: raise ValueError(f"pad_mode must be one of {list(_PAD_MODES)}, not {pad_mode!r}")
         self.kwargs = dict(do_flip=do_flip, flip_vert=flip_vert, max_rotate=max_rotate, min_zoom=min_zoom,
-                           max_zoom=max_zoom,
-                           max_warp=max_warp, p_affine=p_affine, size=size, min_scale=min_scale, mode=mode,
-                           pad_mode=pad_mode, align_corners=align_corners)
+                           max_zoom=max_zoom, max_warp=max_warp, p_affine=p_affine, size=size, min_scale=min_scale,
+                           mode=mode, pad_mode=pad_mode, align_corners=align_corners, batch=batch)
         for k, v in self.kwargs.items(): setattr(self, k, v)
         self.size = None if size is None else _pair(size)
 
     def matrices(self, x: Tensor) -> Tensor:
-        "One random 3×3 matrix per image: output coordinates → input coordinates (in [-1, 1])."
-        n, dev = len(x), x.device
+        "One random 3×3 matrix per image (one for them all with `batch`): output → input coordinates (in [-1, 1])."
+        n, dev = 1 if self.batch else len(x), x.device
         u = lambda lo, hi: torch.empty(n, device=dev).uniform_(lo, hi)
         fires = lambda p: torch.rand(n, device=dev) < p
         ones, zeros = torch.ones(n, device=dev), torch.zeros(n, device=dev)
         m = torch.eye(3, device=dev).expand(n, 3, 3)
         if self.do_flip:
-            m = m @ _scale_shift(torch.where(fires(0.5), -ones, ones), torch.where(fires(0.5) & self.flip_vert, -ones,
-                                                                                   ones), zeros, zeros)
-        if self.max_rotate: m = m @ _rotation(torch.where(fires(self.p_affine), u(-self.max_rotate, self.max_rotate),
-                                                          zeros))
+            flip_y = torch.where(fires(0.5) & self.flip_vert, -ones, ones)
+            m = m @ _scale_shift(torch.where(fires(0.5), -ones, ones), flip_y, zeros, zeros)
+        if self.max_rotate:
+            m = m @ _rotation(torch.where(fires(self.p_affine), u(-self.max_rotate, self.max_rotate), zeros))
         if self.min_zoom < 1 or self.max_zoom > 1:
             zoom = torch.where(fires(self.p_affine), u(self.min_zoom, self.max_zoom), ones)
             # zoom towards a random point, never looking outside the image
@@ -223,7 +225,7 @@ class Affine(BatchTransform):
             sign = torch.tensor([[1., 1], [1, -1], [-1, 1], [-1, -1]], device=dev)
             dst = src * (1 + sign * torch.stack([mx, my], -1)[:, None])
             m = _homography(src, dst) @ m
-        return m
+        return m.expand(len(x), 3, 3) if self.batch else m
 
     def encodes(self, x: Tensor, split_idx: int | None) -> Tensor: return self.with_points(x, [], split_idx)[0]
 
@@ -260,12 +262,13 @@ def move_points(points: Tensor, m: Tensor) -> Tensor:
 class Lighting(BatchTransform):
     "Random brightness and contrast per image (training only), on floats in [0, 1]."
     order = 40
-    def __init__(self, max_lighting: float = 0.2, p: float = 0.75):
-        self.max_lighting, self.p, self.kwargs = max_lighting, p, dict(max_lighting=max_lighting, p=p)
+    def __init__(self, max_lighting: float = 0.2, p: float = 0.75, batch: bool = False):
+        self.max_lighting, self.p, self.batch = max_lighting, p, batch
+        self.kwargs = dict(max_lighting=max_lighting, p=p, batch=batch)
 
     def encodes(self, x: Tensor, split_idx: int | None) -> Tensor:
         if split_idx != 0 or not self.max_lighting: return x
-        n, dev, ml = len(x), x.device, self.max_lighting
+        n, dev, ml = 1 if self.batch else len(x), x.device, self.max_lighting   # `batch`: one draw for them all
         shape = (n,) + (1,) * (x.ndim - 1)
         brightness = torch.empty(n, device=dev).uniform_(0.5 * (1 - ml), 0.5 * (1 + ml))
         brightness = torch.where(torch.rand(n, device=dev) < self.p, brightness, torch.full_like(brightness, 0.5))
@@ -279,14 +282,15 @@ def aug_transforms(mult: float = 1., do_flip: bool = True, flip_vert: bool = Fal
                    min_zoom: float = 1., max_zoom: float = 1.1, max_lighting: float = 0.2, max_warp: float = 0.2,
                    p_affine: float = 0.75, p_lighting: float = 0.75, size: int | tuple | None = None,
                    mode: str = 'bilinear', pad_mode: str = 'reflection', align_corners: bool = True,
-                   min_scale: float = 1.) -> list[BatchTransform]:
-    "The book's standard augmentations, as one fused `Affine` transform and one `Lighting` transform."
+                   min_scale: float = 1., xtra_tfms: list | None = None, batch: bool = False) -> list:
+    """The book's standard augmentations, as one fused `Affine` transform and one `Lighting` transform, then
+    `xtra_tfms`; with `batch`, one random draw for the whole batch instead of one per image."""
     max_rotate, max_lighting, max_warp = max_rotate * mult, max_lighting * mult, max_warp * mult
     tfms = [Affine(do_flip=do_flip, flip_vert=flip_vert, max_rotate=max_rotate, min_zoom=min_zoom, max_zoom=max_zoom,
                    max_warp=max_warp, p_affine=p_affine, size=size, min_scale=min_scale, mode=mode, pad_mode=pad_mode,
-                   align_corners=align_corners)]
-    if max_lighting: tfms.append(Lighting(max_lighting, p=p_lighting))
-    return tfms
+                   align_corners=align_corners, batch=batch)]
+    if max_lighting: tfms.append(Lighting(max_lighting, p=p_lighting, batch=batch))
+    return tfms + list(xtra_tfms or [])
 
 # %% ../nbs/09_transforms.ipynb #26a8344f
 class RandomErasing(BatchTransform):
