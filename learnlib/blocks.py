@@ -15,8 +15,8 @@ from .image import PILImage
 from .transforms import IntToFloatTensor, Resize
 
 # %% auto #0
-__all__ = ['TransformBlock', 'ImageBlock', 'CategoryBlock', 'MultiCategoryBlock', 'RegressionBlock', 'WithImageSize',
-           'PointBlock']
+__all__ = ['TransformBlock', 'ImageBlock', 'CategoryMap', 'CategoryBlock', 'MultiCategoryBlock', 'RegressionBlock',
+           'WithImageSize', 'PointBlock']
 
 # %% ../nbs/11_blocks.ipynb #525e474b
 class TransformBlock:
@@ -49,12 +49,21 @@ class ImageBlock(TransformBlock):
     def describe(self) -> str: return f"{self.cls.__name__}.read"
 
 # %% ../nbs/11_blocks.ipynb #8a7bded2
+class CategoryMap(list):
+    """A vocab: the list of class names, which can also be indexed by a tensor, an array or a list of indices, or a
+    boolean mask, giving a list (the book's `vocab[idxs]`, chapter 6)."""
+    def __getitem__(self, i):
+        if isinstance(i, (int, slice)): return super().__getitem__(i)
+        idx = torch.as_tensor(i)
+        if idx.dtype == torch.bool: idx = idx.nonzero().flatten()
+        return list.__getitem__(self, int(idx)) if idx.ndim == 0 else [list.__getitem__(self, int(j)) for j in idx]
+
 class CategoryBlock(TransformBlock):
     "One label per item, encoded as its index in `vocab` (the sorted training labels unless given)."
     def __init__(self, vocab: Sequence | None = None, sort: bool = True, add_na: bool = False):
         super().__init__()
         self.given_vocab, self.sort, self.add_na = vocab, sort, add_na
-        self._vocab = list(vocab) if vocab is not None else None
+        self._vocab = CategoryMap(vocab) if vocab is not None else None
         self._o2i = {v: i for i, v in enumerate(self._vocab)} if self._vocab is not None else None
 
     def setup(self, values: Sequence):
@@ -62,7 +71,7 @@ class CategoryBlock(TransformBlock):
         vocab = list(dict.fromkeys(v.item() if isinstance(v, np.generic) else v for v in values))  # plain Python values
         if self.sort: vocab = sorted(vocab)
         if self.add_na: vocab = ['#na#'] + vocab
-        self._vocab, self._o2i = vocab, {v: i for i, v in enumerate(vocab)}
+        self._vocab, self._o2i = CategoryMap(vocab), {v: i for i, v in enumerate(vocab)}
 
     def encode(self, value: Any) -> Tensor:
         i = self._o2i.get(value)
@@ -89,13 +98,13 @@ class MultiCategoryBlock(TransformBlock):
     def __init__(self, encoded: bool = False, vocab: Sequence | None = None, add_na: bool = False):
         super().__init__()
         self.encoded, self.given_vocab, self.add_na = encoded, vocab, add_na
-        self._vocab = list(vocab) if vocab is not None else None
+        self._vocab = CategoryMap(vocab) if vocab is not None else None
         if encoded and vocab is None: raise ValueError("MultiCategoryBlock(encoded=True) needs the `vocab` the columns "
                                                        "stand for.")
 
     def setup(self, values: Sequence):
         if self._vocab is not None: return
-        self._vocab = sorted({l.item() if isinstance(l, np.generic) else l for labels in values for l in labels})
+        self._vocab = CategoryMap(sorted({l.item() if isinstance(l, np.generic) else l for labels in values for l in labels}))
 
     def encode(self, value: Any) -> Tensor:
         if self.encoded: return torch.as_tensor(np.asarray(value, dtype=np.float32))

@@ -13,8 +13,8 @@ from .core import as_list
 # %% auto #0
 __all__ = ['PHASES', 'EVENTS', 'INNER_EVENTS', 'CancelException', 'CancelFitException', 'CancelEpochException',
            'CancelTrainException', 'CancelValidException', 'CancelBatchException', 'CancelStepException',
-           'CancelBackwardException', 'camel2snake', 'Callback', 'CallbackHost', 'MixedPrecision', 'MixHandler',
-           'MixUp', 'CutMix']
+           'CancelBackwardException', 'camel2snake', 'Callback', 'sort_cbs', 'CallbackHost', 'MixedPrecision',
+           'MixHandler', 'MixUp', 'CutMix']
 
 # %% ../nbs/13_callbacks.ipynb #94467569
 class CancelException(Exception): "Base class of the exceptions that cancel one phase of the training loop."
@@ -41,11 +41,33 @@ def camel2snake(name: str) -> str:
     return re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', name).lower()
 
 class Callback:
-    "Base class: subclass it and define methods named after the events in `EVENTS`; `self.learn` is the learner."
+    """Base class: subclass it and define methods named after the events in `EVENTS`; `self.learn` is the learner,
+    whose attributes it reads as its own (`self.model` is `self.learn.model`)."""
     order, run_train, run_valid, learn = 0, True, True, None
+    run_before, run_after = None, None   # a Callback class (or a tuple of them) to run before, or after, at each event
+    def __getattr__(self, name: str):
+        # only reached when the callback has no such attribute itself: one level, for reading (write `self.learn.x`)
+        learn = self.__dict__.get('learn')
+        if name.startswith('_') or learn is None:
+            raise AttributeError(f"'{type(self).__name__}' has no attribute {name!r}")
+        try: return getattr(learn, name)
+        except AttributeError:
+            raise AttributeError(f"'{type(self).__name__}' has no attribute {name!r}, and neither has its learner") from None
     @property
     def name(self) -> str: return camel2snake(re.sub(r'Callback$', '', type(self).__name__) or 'callback')
     def __repr__(self): return type(self).__name__
+
+def sort_cbs(cbs: list[Callback]) -> list[Callback]:
+    """`cbs` by `order` (equal orders as they were added), except that each runs before the callbacks of the class its
+    `run_before` names and after those of its `run_after`."""
+    def first(a, b): return (a.run_before is not None and isinstance(b, a.run_before)) or (
+        b.run_after is not None and isinstance(a, b.run_after))
+    left, done = sorted(cbs, key=lambda c: c.order), []   # a stable sort
+    while left:
+        free = [c for c in left if not any(first(o, c) for o in left if o is not c)]
+        done.append((free or left)[0])   # the first free in `order` (or, in a cycle, the first)
+        left.remove(done[-1])
+    return done
 
 # %% ../nbs/13_callbacks.ipynb #a4764d95
 class CallbackHost:
@@ -68,8 +90,7 @@ class CallbackHost:
             raise TypeError(f"{type(cb).__name__} is not a Callback: subclass learnlib's `Callback` (it gives `order`, "
                             "`run_train`, `run_valid` and `name`) and define the event methods you need.")
         cb.learn = self
-        self.cbs.append(cb)
-        self.cbs.sort(key=lambda c: c.order)  # a stable sort: equal orders keep the order they were added in
+        self.cbs = sort_cbs(self.cbs + [cb])
         self._build_handlers()
         return self
     def add_cbs(self, cbs) -> CallbackHost:

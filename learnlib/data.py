@@ -301,6 +301,9 @@ class DataLoaders:
         return self
 
     def one_batch(self) -> tuple: return self.train.one_batch()
+    def decode(self, b: tuple) -> tuple:
+        "Undo the batch transforms of batch `b`'s inputs (to show them), as the training loader does."
+        return self.train.decode(b)
 
     def add_tfms(self, tfms, event: str = 'after_batch'):
         "Add batch transforms (one or a list) to both loaders, keeping them sorted by `order`."

@@ -23,8 +23,12 @@ class Hook:
     def __init__(self, m: nn.Module, hook_func: Callable, is_forward: bool = True, detach: bool = True,
                  cpu: bool = False):
         self.hook_func, self.detach, self.cpu, self.stored = hook_func, detach, cpu, None
-        register = m.register_forward_hook if is_forward else m.register_full_backward_hook
-        self.handle = register(self._hook)
+        # backward: a hook on the output tensor itself (a module's full backward hook fails when an in-place op, such
+        # as ResNet's ReLU(inplace=True), changes its output); `hook_func` gets `(module, None, (grad_of_output,))`
+        self.handle = m.register_forward_hook(self._hook if is_forward else self._hook_grad)
+    def _hook_grad(self, module, inp, out):
+        if isinstance(out, Tensor) and out.requires_grad:
+            out.register_hook(lambda grad: None if self.handle is None else self._hook(module, None, (grad,)))
     def _hook(self, module, inp, out):
         if self.detach: inp, out = _detach(inp), _detach(out)
         self.stored = self.hook_func(module, inp, out)
