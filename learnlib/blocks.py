@@ -4,6 +4,7 @@
 
 # %% ../nbs/11_blocks.ipynb #731268ae
 from __future__ import annotations
+from functools import cached_property
 from typing import Any, Callable, Sequence
 import numpy as np, torch
 from torch import Tensor
@@ -51,7 +52,9 @@ class ImageBlock(TransformBlock):
 # %% ../nbs/11_blocks.ipynb #8a7bded2
 class CategoryMap(list):
     """A vocab: the list of class names, which can also be indexed by a tensor, an array or a list of indices, or a
-    boolean mask, giving a list (the book's `vocab[idxs]`, chapter 6)."""
+    boolean mask, giving a list (the book's `vocab[idxs]`, chapter 6); `o2i` maps each class to its index."""
+    @cached_property
+    def o2i(self) -> dict: return {v: i for i, v in enumerate(self)}
     def __getitem__(self, i):
         if isinstance(i, (int, slice)): return super().__getitem__(i)
         idx = torch.as_tensor(i)

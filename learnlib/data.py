@@ -393,7 +393,7 @@ class DataLoaders:
                 raise ValueError(f"Can't export the transform {step_name(t)}: it is a plain function, and an export "
                                  "stores no "
                                  "code. Write it as a learnlib transform class, or add it again after `load_learner`.")
-        return {'kind': 'blocks' if self.blocks else 'tensors', 'n_inp': self.n_inp, 'vocab': self.vocab, 'c': self.c,
+        return {'kind': 'blocks' if self.blocks else 'tensors', 'n_inp': self.n_inp, 'vocab': None if self.vocab is None else list(self.vocab), 'c': self.c,
                 'bs': self.train.bs, 'loss_func': self.loss_func.state() if hasattr(self.loss_func, 'state') else None,
                 'blocks': [b.state() for b in self.blocks] if self.blocks else None,
                 'item_tfms': [t.state() for t in self.item_tfms], 'after_batch': [t.state() for t in self.after_batch],

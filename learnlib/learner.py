@@ -295,12 +295,13 @@ def _learnlib_function(f: Any) -> bool:
             and getattr(module, getattr(f, '__name__', ''), None) is f)
 
 def _check_plain(obj: Any, where: str):
-    "Raise if `obj` holds anything but tensors, numbers, strings, None, lists, tuples and dicts."
-    if obj is None or isinstance(obj, (bool, int, float, str, Tensor)): return
-    if isinstance(obj, (list, tuple)):
+    """Raise if `obj` holds anything but tensors, numbers, strings, None, lists, tuples and dicts: those types exactly,
+    as a subclass (a vocab's `CategoryMap`, a `TensorImage`) is pickled as its class, which loading refuses."""
+    if obj is None or type(obj) in (bool, int, float, str, Tensor): return
+    if type(obj) in (list, tuple):
         for i, o in enumerate(obj): _check_plain(o, f'{where}[{i}]')
         return
-    if isinstance(obj, dict):
+    if type(obj) is dict:
         for k, v in obj.items():
             if not isinstance(k, (str, int)): raise TypeError(f'{where} has a key {k!r}: only str/int keys can be '
                                                               'exported.')

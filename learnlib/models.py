@@ -4,14 +4,15 @@
 
 # %% ../nbs/22_models.ipynb #6465405d
 from __future__ import annotations
+import functools
 from enum import Enum
-from typing import Sequence
+from typing import Callable, Sequence
 import torch, torch.nn.functional as F
 from torch import Tensor, nn
 
 # %% auto #0
-__all__ = ['Flatten', 'conv', 'simple_cnn', 'NormType', 'ConvLayer', 'ResBlock', 'ResNet', 'xresnet18', 'xresnet34', 'xresnet50',
-           'AdaptiveConcatPool2d', 'SigmoidRange']
+__all__ = ['Flatten', 'Module', 'Lambda', 'sequential', 'conv', 'simple_cnn', 'NormType', 'ConvLayer', 'ResBlock', 'ResNet',
+           'xresnet18', 'xresnet34', 'xresnet50', 'AdaptiveConcatPool2d', 'SigmoidRange']
 
 # %% ../nbs/22_models.ipynb #7d86c128
 class Flatten(nn.Module):
@@ -21,6 +22,29 @@ class Flatten(nn.Module):
         self.full = full
     def forward(self, x: Tensor) -> Tensor: return x.reshape(-1) if self.full else x.reshape(x.size(0), -1)
     def extra_repr(self) -> str: return f'full={self.full}' if self.full else ''
+
+# %% ../nbs/22_models.ipynb #c3887091
+class Module(nn.Module):
+    "An `nn.Module` whose subclasses need not call `super().__init__()`: it runs before their own `__init__`."
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get('__init__')
+        if init is None: return
+        @functools.wraps(init)
+        def __init__(self, *args, **kw):
+            if '_parameters' not in self.__dict__: nn.Module.__init__(self)
+            init(self, *args, **kw)
+        cls.__init__ = __init__
+
+class Lambda(Module):
+    "A layer that applies `func` to its input."
+    def __init__(self, func: Callable): self.func = func
+    def forward(self, x): return self.func(x)
+    def __repr__(self): return f'Lambda({getattr(self.func, "__name__", self.func)})'
+
+def sequential(*layers) -> nn.Sequential:
+    "An `nn.Sequential` of `layers`, the plain functions among them made `Lambda` layers."
+    return nn.Sequential(*(l if isinstance(l, nn.Module) else Lambda(l) for l in layers))
 
 # %% ../nbs/22_models.ipynb #7a1d886d
 def _init_conv(conv: nn.Conv2d, relu: bool) -> nn.Conv2d:
@@ -52,15 +76,17 @@ class NormType(Enum):
     BatchZero = 2
 
 class ConvLayer(nn.Sequential):
-    "Convolution (`ks`, `stride`, same padding), BatchNorm (`norm_type`, None for none) and ReLU (if `act`)."
+    """Convolution (`ks`, `stride`, same padding), BatchNorm (`norm_type`, None for none) and an activation: `act_cls`
+    (fastai's argument; None for none), or none if `act` is False."""
     def __init__(self, ni: int, nf: int, ks: int = 3, stride: int = 1, act: bool = True,
-                 norm_type: NormType | None = NormType.Batch):
+                 norm_type: NormType | None = NormType.Batch, act_cls: type | None = nn.ReLU):
+        act = act and act_cls is not None
         layers = [_init_conv(nn.Conv2d(ni, nf, ks, stride=stride, padding=ks // 2, bias=norm_type is None), act)]
         if norm_type is not None:
             bn = nn.BatchNorm2d(nf)
             nn.init.constant_(bn.weight, 0. if norm_type == NormType.BatchZero else 1.)
             layers.append(bn)
-        if act: layers.append(nn.ReLU())
+        if act: layers.append(act_cls())
         super().__init__(*layers)
 
 # %% ../nbs/22_models.ipynb #456309af
@@ -111,17 +137,27 @@ class ResNet(nn.Sequential):
                                for i in range(n_blocks)])
 
 # %% ../nbs/22_models.ipynb #5edc8574
-def xresnet18(n_out: int = 1000, n_in: int = 3, **kwargs) -> ResNet:
-    "ResNet-18 from scratch (2 basic blocks per stage)."
-    return ResNet(n_out, [2, 2, 2, 2], 1, n_in, **kwargs)
+def _no_weights(pretrained: bool, name: str):
+    if pretrained: raise ValueError(f"There are no pretrained weights for {name}: learnlib's xresnets train from "
+                                    "scratch. Pass `pretrained=False`, or use a torchvision model with `vision_learner`.")
 
-def xresnet34(n_out: int = 1000, n_in: int = 3, **kwargs) -> ResNet:
-    "ResNet-34 from scratch (3, 4, 6, 3 basic blocks)."
-    return ResNet(n_out, [3, 4, 6, 3], 1, n_in, **kwargs)
+def xresnet18(n_out: int = 1000, n_in: int = 3, pretrained: bool = False, c_in: int | None = None,
+              **kwargs) -> ResNet:
+    "ResNet-18 from scratch (2 basic blocks per stage); `c_in` is fastai's name for `n_in`."
+    _no_weights(pretrained, 'xresnet18')
+    return ResNet(n_out, [2, 2, 2, 2], 1, n_in if c_in is None else c_in, **kwargs)
 
-def xresnet50(n_out: int = 1000, n_in: int = 3, **kwargs) -> ResNet:
-    "ResNet-50 from scratch (3, 4, 6, 3 bottleneck blocks, expansion 4)."
-    return ResNet(n_out, [3, 4, 6, 3], 4, n_in, **kwargs)
+def xresnet34(n_out: int = 1000, n_in: int = 3, pretrained: bool = False, c_in: int | None = None,
+              **kwargs) -> ResNet:
+    "ResNet-34 from scratch (3, 4, 6, 3 basic blocks); `c_in` is fastai's name for `n_in`."
+    _no_weights(pretrained, 'xresnet34')
+    return ResNet(n_out, [3, 4, 6, 3], 1, n_in if c_in is None else c_in, **kwargs)
+
+def xresnet50(n_out: int = 1000, n_in: int = 3, pretrained: bool = False, c_in: int | None = None,
+              **kwargs) -> ResNet:
+    "ResNet-50 from scratch (3, 4, 6, 3 bottleneck blocks, expansion 4); `c_in` is fastai's name for `n_in`."
+    _no_weights(pretrained, 'xresnet50')
+    return ResNet(n_out, [3, 4, 6, 3], 4, n_in if c_in is None else c_in, **kwargs)
 
 # %% ../nbs/22_models.ipynb #dd4c1186
 class AdaptiveConcatPool2d(nn.Module):

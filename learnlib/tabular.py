@@ -5,7 +5,6 @@
 # %% ../nbs/28_tabular.ipynb #c3116008
 from __future__ import annotations
 import re, warnings
-from functools import cached_property
 from typing import Any, Sequence
 import numpy as np, pandas as pd, torch
 from torch import Tensor, nn
@@ -18,12 +17,13 @@ from .transforms import Normalize
 from .getters import RandomSplitter
 from .blocks import CategoryBlock
 from .learner import Learner
+from .blocks import CategoryMap
 
 # %% auto #0
-__all__ = ['DATE_PARTS', 'PROCS', 'make_date', 'add_datepart', 'cont_cat_split', 'CategoryMap', 'TabularProc', 'Categorify',
-           'FillStrategy', 'FillMissing', 'NormalizeTab', 'proc_from_state', 'TabularPandas', 'rows_frame',
-           'TabularDataLoaders', 'emb_sz_rule', 'get_emb_sz', 'Embedding', 'sigmoid_range', 'SigmoidRange', 'LinBnDrop',
-           'TabularModel', 'tabular_config', 'plain_recipe', 'TabularLearner', 'tabular_learner']
+__all__ = ['DATE_PARTS', 'PROCS', 'make_date', 'add_datepart', 'cont_cat_split', 'TabularProc', 'Categorify', 'FillStrategy',
+           'FillMissing', 'NormalizeTab', 'proc_from_state', 'TabularPandas', 'rows_frame', 'TabularDataLoaders',
+           'emb_sz_rule', 'get_emb_sz', 'Embedding', 'sigmoid_range', 'SigmoidRange', 'LinBnDrop', 'TabularModel',
+           'tabular_config', 'plain_recipe', 'TabularLearner', 'tabular_learner']
 
 # %% ../nbs/28_tabular.ipynb #5efc4413
 def make_date(df: pd.DataFrame, date_field: str) -> None:
@@ -63,11 +63,6 @@ def cont_cat_split(df: pd.DataFrame, max_card: int = 20, dep_var: str | Sequence
     return cont_names, cat_names
 
 # %% ../nbs/28_tabular.ipynb #31689240
-class CategoryMap(list):
-    "A vocabulary: the classes in order, `'#na#'` first; `o2i` maps each to its index."
-    @cached_property
-    def o2i(self) -> dict: return {v: i for i, v in enumerate(self)}
-
 def _categories(values: pd.Series) -> list:
     "The sorted distinct non-missing values (a pandas category's own order when it has one), as plain Python values."
     if isinstance(values.dtype, pd.CategoricalDtype): return values.cat.categories.tolist()
