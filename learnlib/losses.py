@@ -82,6 +82,9 @@ class LabelSmoothingCrossEntropy(nn.Module):
         elif self.reduction == 'sum': uniform = uniform.sum()
         return torch.lerp(labelled, uniform, self.eps)
 
+    def activation(self, x: Tensor) -> Tensor: return F.softmax(x, dim=-1)   # `get_preds` gives probabilities
+    def decodes(self, x: Tensor) -> Tensor: return x.argmax(dim=-1)
+
 class LabelSmoothingCrossEntropyFlat(CrossEntropyLossFlat):
     "`LabelSmoothingCrossEntropy` over the flattened input; read as cross-entropy's (softmax, argmax)."
     loss_cls = LabelSmoothingCrossEntropy

@@ -6,11 +6,15 @@
 from __future__ import annotations
 from typing import Any, Callable
 import numpy as np, torch
-from torch import Tensor
+import torch.nn.functional as F
+from torch import Tensor, nn
+from .core import as_list
+from .pipeline import ItemTransform, Pipeline, sort_tfms
+from .dataset import ItemDataset
 from .callbacks import Callback
 
 # %% auto #0
-__all__ = ['GatherPreds', 'get_preds', 'predict', 'tta']
+__all__ = ['GatherPreds', 'loss_decodes', 'get_preds', 'predict', 'tta']
 
 # %% ../nbs/24_predictions.ipynb #2a893e78
 class GatherPreds(Callback):
@@ -34,6 +38,14 @@ def _cat(tensors: list[Tensor]) -> Tensor:
     t = torch.cat(tensors).cpu()
     return t.float() if t.is_floating_point() else t
 
+def loss_decodes(loss_func: Callable) -> Callable | None:
+    """How predictions become labels under `loss_func`: its `decodes` (learnlib's losses have one); for PyTorch's
+    cross-entropy (`F.cross_entropy`, `nn.CrossEntropyLoss`), the class with the highest score; else None."""
+    decodes = getattr(loss_func, 'decodes', None)
+    if decodes is not None: return decodes
+    if loss_func is F.cross_entropy or isinstance(loss_func, nn.CrossEntropyLoss): return lambda x: x.argmax(dim=1)
+    return None
+
 def get_preds(learn, ds_idx: int = 1, dl=None, with_input: bool = False, with_decoded: bool = False,
               with_loss: bool = False, act: Callable | None = None) -> tuple:
     "`(inputs?, preds, targets, decoded?, losses?)` over `dl` (default `dls.valid`), in dataset order, on the CPU."
@@ -55,7 +67,7 @@ def get_preds(learn, ds_idx: int = 1, dl=None, with_input: bool = False, with_de
     if act is not None: preds = act(preds)
     res = [preds, _cat(gather.targets) if gather.targets else None]
     if with_decoded:
-        decodes = getattr(learn.loss_func, 'decodes', None)
+        decodes = loss_decodes(learn.loss_func)
         res.append(decodes(preds) if decodes is not None else preds)
     if with_input:
         inputs = [_cat(list(xs)) for xs in zip(*gather.inputs)]
@@ -77,10 +89,21 @@ def _item_batch(learn, item: Any) -> Any:
     return torch.as_tensor(item)[None]
 
 # %% ../nbs/24_predictions.ipynb #886496e2
-def tta(learn, ds_idx: int = 1, dl=None, n: int = 4, beta: float | None = 0.25, use_max: bool = False) -> tuple:
-    "Predictions on `dl` (default `dls[ds_idx]`) averaged over `n` augmented passes and blended with the plain ones."
+def tta(learn, ds_idx: int = 1, dl=None, n: int = 4, item_tfms: list | None = None, batch_tfms: list | None = None,
+        beta: float | None = 0.25, use_max: bool = False) -> tuple:
+    """Predictions on `dl` (default `dls[ds_idx]`) averaged over `n` augmented passes and blended with the plain ones;
+    the augmented passes use the training transforms, with `item_tfms` instead of the item transforms and
+    `batch_tfms` added to the batch transforms, if given."""
     dl = learn.dls[ds_idx] if dl is None else dl
-    aug_dl = dl.new(dl.dataset.as_split(0), shuffle=False, drop_last=False)
+    ds = dl.dataset.as_split(0)
+    if item_tfms is not None:   # in each input's pipeline, the given item transforms where its own were
+        if not isinstance(ds, ItemDataset):
+            raise TypeError(f"tta(item_tfms=...) needs a dataset of items read through pipelines (a DataBlock's), not "
+                            f"a {type(ds).__name__}: its items are already tensors. Pass `batch_tfms=` instead.")
+        ds.pipelines = [Pipeline([f for f in p.funcs if not isinstance(f, ItemTransform)] + as_list(item_tfms))
+                        if any(isinstance(f, ItemTransform) for f in p.funcs) else p for p in ds.pipelines]
+    extra = {} if batch_tfms is None else {'after_batch': sort_tfms(list(dl.after_batch) + as_list(batch_tfms))}
+    aug_dl = dl.new(ds, shuffle=False, drop_last=False, **extra)
     aug_preds = torch.stack([learn.get_preds(dl=aug_dl)[0] for _ in range(n)])
     aug_preds = aug_preds.max(0)[0] if use_max else aug_preds.mean(0)
     preds, targs = learn.get_preds(dl=dl)[:2]

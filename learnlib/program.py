@@ -93,8 +93,9 @@ _SIZE_TOKEN = re.compile(r",? ?(?:Integer\((-?\d{1,19})\)|(Add|Mul|FloorDiv)\(|(
 _SIZE_FNS = {'Add': sum, 'Mul': math.prod, 'FloorDiv': lambda ab: ab[0] // ab[1]}
 
 def parse_size(text: str) -> int | str | tuple:
-    """A symbolic size as torch.export writes it, in sympy's `srepr` form (`Mul(Integer(6), Symbol('s77',
-    positive=True, integer=True))`), as nested tuples (`('Mul', 6, 's77')`). Other text raises, and is never run."""
+    """A symbolic size as torch.export writes it, in sympy's `srepr` form,
+    `Mul(Integer(6), Symbol('s77', positive=True, integer=True))`, as nested tuples, `('Mul', 6, 's77')`.
+    Other text raises, and is never run."""
     stack, pos = [['size']], 0
     if not isinstance(text, str) or len(text) > 2000: raise ValueError(f'not a size: {str(text)[:80]!r}')
     while pos < len(text):

@@ -5,14 +5,15 @@
 # %% ../nbs/18_progress.ipynb #d8604298
 from __future__ import annotations
 import os, sys, time, torch
-from typing import Any
+from typing import Any, Iterable
 from torch import Tensor
 from .core import in_notebook, func_name
 from .callbacks import Callback
 from .metrics import check_metric_targets
 
 # %% auto #0
-__all__ = ['SmoothedLoss', 'format_time', 'format_value', 'TextLogger', 'html_table', 'html_bar', 'ProgressCallback', 'Recorder']
+__all__ = ['SmoothedLoss', 'format_time', 'format_value', 'TextLogger', 'html_table', 'html_bar', 'ProgressCallback',
+           'progress_bar', 'Recorder']
 
 # %% ../nbs/18_progress.ipynb #9347224a
 class SmoothedLoss:
@@ -98,6 +99,20 @@ class ProgressCallback(Callback):
     def after_fit(self):
         if not getattr(self, 'active', False): return
         self.bar.update(self._HTML('')); self.learn.logger, self.active = self.old_logger, False
+
+# %% ../nbs/18_progress.ipynb #2a3eed5d
+def progress_bar(iterable: Iterable, total: int | None = None, leave: bool = True, display: bool = True):
+    "Each item of `iterable`; in Jupyter, with a bar of how many of the `total` are done (it stays after if `leave`)."
+    if total is None and hasattr(iterable, '__len__'): total = len(iterable)
+    if not (display and total and in_notebook() and _can_display()): yield from iterable; return
+    from IPython.display import display as show, HTML
+    bar, start, shown = show(HTML(''), display_id=True), time.perf_counter(), 0.
+    for i, item in enumerate(iterable, 1):
+        yield item
+        now = time.perf_counter()
+        if now - shown > ProgressCallback.refresh or i == total:
+            bar.update(HTML(html_bar(i, total, now - start))); shown = now
+    if not leave: bar.update(HTML(''))
 
 # %% ../nbs/18_progress.ipynb #a3cf2898
 class Recorder(Callback):

@@ -11,6 +11,7 @@ from .core import as_list
 from .callbacks import Callback
 from .guards import check_lr
 from .optimizer import group_values, norm_bias_params
+import warnings
 
 # %% auto #0
 __all__ = ['SchedLin', 'SchedCos', 'SchedNo', 'SchedExp', 'SchedPoly', 'combine_scheds', 'combined_cos', 'ParamScheduler',
@@ -80,10 +81,11 @@ def freeze_to(learn, n: int) -> None:
     "Train only parameter groups `n` onwards (normalization layers too, when `learn.train_bn`)."
     if learn.opt is None: learn.create_opt()
     frozen = n if n >= 0 else learn.n_groups + n
-    if n != 0 and learn.n_groups == 1:
-        raise ValueError("Can't freeze: the model's parameters are a single group, so nothing would be left to train. "
-                         "Give the Learner a `splitter=` that returns the body's and the head's parameters as separate "
-                         "groups (vision_learner does), or train without freezing (`fit_one_cycle`, not `fine_tune`).")
+    if n != 0 and learn.n_groups == 1:   # as fastai does: nothing frozen, so `fine_tune` trains it all
+        warnings.warn("The model's parameters are a single group, so freezing leaves them all to train. To freeze a "
+                      "pretrained body, give the Learner a `splitter=` that returns the body's and the head's "
+                      "parameters as separate groups (vision_learner does).")
+        frozen = 0
     if not 0 <= frozen < learn.n_groups:
         raise ValueError(f"freeze_to({n}) would freeze all {learn.n_groups} parameter groups; "
                          f"use n < {learn.n_groups}.")
