@@ -107,7 +107,8 @@ class MultiCategoryBlock(TransformBlock):
 
     def setup(self, values: Sequence):
         if self._vocab is not None: return
-        self._vocab = CategoryMap(sorted({l.item() if isinstance(l, np.generic) else l for labels in values for l in labels}))
+        labels = {l.item() if isinstance(l, np.generic) else l for ls in values for l in ls}
+        self._vocab = CategoryMap(sorted(labels))
 
     def encode(self, value: Any) -> Tensor:
         if self.encoded: return torch.as_tensor(np.asarray(value, dtype=np.float32))

@@ -52,7 +52,8 @@ class Callback:
             raise AttributeError(f"'{type(self).__name__}' has no attribute {name!r}")
         try: return getattr(learn, name)
         except AttributeError:
-            raise AttributeError(f"'{type(self).__name__}' has no attribute {name!r}, and neither has its learner") from None
+            raise AttributeError(f"'{type(self).__name__}' has no attribute {name!r}, and neither has its "
+                                 "learner") from None
     @property
     def name(self) -> str: return camel2snake(re.sub(r'Callback$', '', type(self).__name__) or 'callback')
     def __repr__(self): return type(self).__name__

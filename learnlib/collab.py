@@ -10,7 +10,9 @@ from torch import Tensor, nn
 from .losses import MSELossFlat
 from .getters import RandomSplitter
 from .blocks import TransformBlock
-from .tabular import TabularPandas, TabularDataLoaders, TabularModel, TabularLearner, Categorify, Embedding, get_emb_sz, tabular_config, plain_recipe, rows_frame, sigmoid_range
+from .tabular import (
+    TabularPandas, TabularDataLoaders, TabularModel, TabularLearner, Categorify, Embedding, get_emb_sz, tabular_config,
+    plain_recipe, rows_frame, sigmoid_range)
 
 # %% auto #0
 __all__ = ['CollabDataLoaders', 'TabularCollab', 'EmbeddingDotBias', 'EmbeddingNN', 'collab_learner']

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #7cd3c8d5
 from __future__ import annotations
-import errno, os, pickle, platform, random, re, stat, sys, tempfile, time, types, zipfile
+import errno, inspect, os, pickle, platform, random, re, stat, sys, tempfile, time, types, zipfile
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,7 +14,7 @@ import numpy as np, torch
 # %% auto #0
 __all__ = ['defaults', 'STALE_AFTER', 'MODELS', 'set_seed', 'default_device', 'to_device', 'to_cpu', 'num_cpus', 'in_notebook',
            'default_num_workers', 'as_list', 'func_name', 'step_name', 'short_repr', 'item_at', 'atomic_save',
-           'safe_load', 'tensor', 'to_np', 'register_model']
+           'safe_load', 'tensor', 'to_np', 'doc', 'register_model']
 
 # %% ../nbs/00_core.ipynb #fff48eb0
 def set_seed(seed: int, reproducible: bool = False) -> None:
@@ -232,6 +232,17 @@ def to_np(x: Any) -> Any:
     if isinstance(x, dict): return {k: to_np(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)): return type(x)(to_np(o) for o in x)
     return x
+
+# %% ../nbs/00_core.ipynb #74cf7967
+def doc(obj: Any) -> None:
+    "Print `obj`'s signature, its docstring and the module that defines it, as the docs site shows them."
+    name = getattr(obj, '__qualname__', None) or func_name(obj)
+    try: sig = str(inspect.signature(obj, eval_str=True))
+    except Exception:   # annotations that name what the module doesn't import: as written
+        try: sig = str(inspect.signature(obj))
+        except (TypeError, ValueError): sig = ''
+    module = getattr(obj, '__module__', None) or type(obj).__module__
+    print(f'{name}{sig}\n\n{inspect.getdoc(obj) or "(no docstring)"}\n\nfrom {module}')
 
 # %% ../nbs/00_core.ipynb #4a7c9d21
 MODELS: dict[str, Callable] = {}

@@ -12,30 +12,17 @@ from .core import defaults, to_device, to_cpu, step_name, short_repr
 from .losses import CrossEntropyLossFlat, MSELossFlat
 from .show import get_grid, show_images, show_points
 from .pipeline import apply_tfm, sort_tfms
-from .dataset import BaseDataset, ItemDataset, TensorDataset, collate, collate_slot
+from .dataset import BaseDataset, ItemDataset, TensorDataset, collate, collate_slot, fetch_batch, start_workers
 
 # %% auto #0
-__all__ = ['fetch_batch', 'start_workers', 'DataLoader', 'TorchLoader', 'DataLoaders', 'Datasets']
+__all__ = ['DataLoader', 'TorchLoader', 'DataLoaders', 'Datasets']
 
 # %% ../nbs/07_data.ipynb #68bc18ab
-def fetch_batch(dataset, idxs: Tensor) -> tuple | Tensor:
-    "The collated batch of `dataset` at `idxs`: its own `get_batch` if it has one, else item by item."
-    if hasattr(dataset, 'get_batch'): return dataset.get_batch(idxs)
-    items = [dataset[int(i)] for i in idxs]   # any indexable: a list of (x, y) tuples, a range...
-    return collate(items) if isinstance(items[0], tuple) else collate_slot(items)
-
 class _Batches(torch.utils.data.Dataset):
     "Adapter for torch's DataLoader: element `idxs` is the whole batch (so workers collate too)."
     def __init__(self, dataset): self.dataset = dataset
     def __getitem__(self, idxs): return fetch_batch(self.dataset, idxs)
 
-def start_workers(loader: torch.utils.data.DataLoader):
-    "`iter(loader)`, or None (with a warning) when the dataset can't be pickled for worker processes."
-    try: return iter(loader)
-    except Exception as e:   # under 'spawn' (Windows, macOS) a lambda getter can't be sent to a worker
-        warnings.warn(f"Can't start data-loading worker processes ({type(e).__name__}: {e}); loading in this process. "
-                      "Define getters with `def` at the top level of a module, or pass `num_workers=0`.")
-        return None
 
 # %% ../nbs/07_data.ipynb #10d6d875
 class DataLoader:
@@ -391,9 +378,10 @@ class DataLoaders:
         for t in self.item_tfms + self.after_batch:
             if not hasattr(t, 'state'):
                 raise ValueError(f"Can't export the transform {step_name(t)}: it is a plain function, and an export "
-                                 "stores no "
-                                 "code. Write it as a learnlib transform class, or add it again after `load_learner`.")
-        return {'kind': 'blocks' if self.blocks else 'tensors', 'n_inp': self.n_inp, 'vocab': None if self.vocab is None else list(self.vocab), 'c': self.c,
+                                 "stores no code. Write it as a learnlib transform class, or add it again after "
+                                 "`load_learner`.")
+        vocab = None if self.vocab is None else list(self.vocab)
+        return {'kind': 'blocks' if self.blocks else 'tensors', 'n_inp': self.n_inp, 'vocab': vocab, 'c': self.c,
                 'bs': self.train.bs, 'loss_func': self.loss_func.state() if hasattr(self.loss_func, 'state') else None,
                 'blocks': [b.state() for b in self.blocks] if self.blocks else None,
                 'item_tfms': [t.state() for t in self.item_tfms], 'after_batch': [t.state() for t in self.after_batch],

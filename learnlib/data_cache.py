@@ -9,8 +9,7 @@ from array import array
 from typing import Any, Callable
 from torch import Tensor
 from .core import defaults, item_at
-from .dataset import ItemDataset
-from .data import fetch_batch, start_workers
+from .dataset import ItemDataset, fetch_batch, start_workers
 
 # %% auto #0
 __all__ = ['CachedDataset', 'fill_while_training', 'CacheBudget', 'FileStamps']
@@ -133,7 +132,7 @@ class CachedDataset(ItemDataset):
 
     def mark_ready(self, idxs: Tensor, stamps: list):
         "Rows `idxs` of the shared cache now hold their items, read from files with `stamps` (one per item, or None)."
-        if not self.cache: return
+        if not self.cache or self._ready is None: return   # already complete: an earlier epoch, left early, filled it
         if self._stamps is not None:
             for i, s in zip(idxs.tolist(), stamps): self._stamps.record(i, s)
         self._n_cached += int((~self._ready[idxs]).sum())

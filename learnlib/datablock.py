@@ -15,7 +15,9 @@ from .dataset import CollateError, collate, map_items
 from .data_cache import CachedDataset
 from .data import DataLoaders, Datasets
 from .image import PILImage
-from .getters import ColReader, ColSplitter, GrandparentSplitter, RandomSplitter, RegexLabeller, get_image_files, parent_label, using_attr
+from learnlib.getters import (
+    ColReader, ColSplitter, GrandparentSplitter, RandomSplitter, RegexLabeller, get_image_files, parent_label,
+    using_attr)
 from .blocks import CategoryBlock, ImageBlock, MultiCategoryBlock, TransformBlock
 
 # %% auto #0

@@ -4,6 +4,7 @@
 
 # %% ../nbs/05_dataset.ipynb #b104e487
 from __future__ import annotations
+import warnings
 from typing import Any, Callable, Sequence
 import numpy as np, torch
 from torch import Tensor
@@ -11,7 +12,8 @@ from .core import item_at, short_repr
 from .pipeline import Pipeline
 
 # %% auto #0
-__all__ = ['CollateError', 'collate', 'collate_slot', 'map_items', 'BaseDataset', 'ItemDataset', 'TensorDataset']
+__all__ = ['CollateError', 'collate', 'collate_slot', 'map_items', 'BaseDataset', 'ItemDataset', 'TensorDataset', 'fetch_batch',
+           'start_workers']
 
 # %% ../nbs/05_dataset.ipynb #cf8f6d31
 class CollateError(RuntimeError):
@@ -151,3 +153,18 @@ class TensorDataset(BaseDataset):
     fully_cached = True
     def __repr__(self):
         return f"TensorDataset of {len(self)} items: {', '.join(str(tuple(t.shape)) for t in self.tensors)}"
+
+# %% ../nbs/05_dataset.ipynb #7a8d05c9
+def fetch_batch(dataset, idxs: Tensor) -> tuple | Tensor:
+    "The collated batch of `dataset` at `idxs`: its own `get_batch` if it has one, else item by item."
+    if hasattr(dataset, 'get_batch'): return dataset.get_batch(idxs)
+    items = [dataset[int(i)] for i in idxs]   # any indexable: a list of (x, y) tuples, a range...
+    return collate(items) if isinstance(items[0], tuple) else collate_slot(items)
+
+def start_workers(loader: torch.utils.data.DataLoader):
+    "`iter(loader)`, or None (with a warning) when the dataset can't be pickled for worker processes."
+    try: return iter(loader)
+    except Exception as e:   # under 'spawn' (Windows, macOS) a lambda getter can't be sent to a worker
+        warnings.warn(f"Can't start data-loading worker processes ({type(e).__name__}: {e}); loading in this process. "
+                      "Define getters with `def` at the top level of a module, or pass `num_workers=0`.")
+        return None

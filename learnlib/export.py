@@ -12,12 +12,14 @@ from torch import nn
 from torch.nn.modules.module import (register_module_buffer_registration_hook,
                                       register_module_parameter_registration_hook)
 from .core import defaults, MODELS, safe_load, short_repr
-from .losses import BaseLossFlat, CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat, LabelSmoothingCrossEntropyFlat
+from .losses import (
+    BaseLossFlat, CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat, LabelSmoothingCrossEntropyFlat)
 from .pipeline import Pipeline
 from .dataset import ItemDataset, TensorDataset
 from .data import DataLoaders
 from .image import PILImage, PILImageBW
-from .transforms import Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting, RandomErasing
+from .transforms import (
+    Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting, RandomErasing)
 from .blocks import TransformBlock, ImageBlock, CategoryBlock, MultiCategoryBlock, RegressionBlock, PointBlock
 from .optimizer import Adam, SGD, RMSProp, trainable_params
 from .metrics import accuracy, error_rate, top_k_accuracy, accuracy_multi, rmse, mae

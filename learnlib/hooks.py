@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Callable, Iterable
 import torch
 from torch import Tensor, nn
+from fastcore.basics import PrettyString
 from .callbacks import Callback
 
 # %% auto #0
-__all__ = ['Hook', 'Hooks', 'hook_output', 'hook_outputs', 'ActivationStats']
+__all__ = ['Hook', 'Hooks', 'hook_output', 'hook_outputs', 'ActivationStats', 'summary']
 
 # %% ../nbs/14_hooks.ipynb #31c3e83d
 def _detach(o):
@@ -107,3 +108,33 @@ class ActivationStats(Callback):
         if ax is None: ax = plt.subplots(figsize=figsize)[1]
         ax.imshow(self.hist(idx).numpy(), origin='lower', aspect='auto')
         ax.axis('off')
+
+# %% ../nbs/14_hooks.ipynb #6846a28d
+def _shape(o) -> str:
+    return ' x '.join(str(s) for s in o.shape) if isinstance(o, Tensor) else type(o).__name__
+
+def summary(learn) -> PrettyString:
+    """A table of the model's layers (those without sublayers), each with its output's shape for one training batch,
+    its parameter count and whether they train; then the totals, the optimizer, the loss and the callbacks."""
+    leaves = [m for m in learn.model.modules() if not list(m.children())]
+    b = next(iter(learn.dls.train))
+    xb = tuple(b[:getattr(learn.dls, 'n_inp', 1 if len(b) == 1 else len(b) - 1)])
+    was_training = learn.model.training
+    with Hooks(leaves, lambda m, i, o: _shape(o)) as hooks, torch.no_grad():
+        learn.model.eval()(*xb)
+    learn.model.train(was_training)
+    rule = '=' * 72
+    rows = [f'{type(learn.model).__name__} (Input shape: {_shape(xb[0])})', rule,
+            f'{"Layer (type)":<24}{"Output Shape":<24}{"Param #":<12}Trainable', rule]
+    for m, h in zip(leaves, hooks.hooks):
+        ps = list(m.parameters(recurse=False))
+        n = sum(p.numel() for p in ps)
+        trainable = str(any(p.requires_grad for p in ps)) if ps else ''
+        rows.append(f'{type(m).__name__:<24}{h.stored or "":<24}{n or "":<12}{trainable}'.rstrip())
+    total = sum(p.numel() for p in learn.model.parameters())
+    trained = sum(p.numel() for p in learn.model.parameters() if p.requires_grad)
+    rows += [rule, f'Total params: {total:,}', f'Total trainable params: {trained:,}',
+             f'Total non-trainable params: {total - trained:,}', '',
+             f'Optimizer used: {getattr(learn.opt_func, "__name__", learn.opt_func)}',
+             f'Loss function: {learn.loss_func}', '', 'Callbacks:'] + [f'  - {type(cb).__name__}' for cb in learn.cbs]
+    return PrettyString('\n'.join(rows))

@@ -10,13 +10,17 @@ from pathlib import Path
 from typing import Callable, Any
 from torch import Tensor, nn
 from .core import as_list, atomic_save, func_name, safe_load
-from .callbacks import CallbackHost, CancelFitException, CancelEpochException, CancelTrainException, CancelValidException, CancelBatchException, CancelStepException, CancelBackwardException, PHASES, MixedPrecision
+from .callbacks import (
+    CallbackHost, CancelFitException, CancelEpochException, CancelTrainException, CancelValidException,
+    CancelBatchException, CancelStepException, CancelBackwardException, PHASES, MixedPrecision)
+from .hooks import summary
 from .guards import DataChecks, check_fit, input_dtype, TerminateOnNaN, nonfinite_names
 from .optimizer import Adam, group_values, norm_bias_params, trainable_params
 from .progress import TextLogger, ProgressCallback, Recorder
 from .schedule import fine_tune, fit_flat_cos, fit_one_cycle, freeze_to
 from .lr_find import lr_find
-from .distributed import is_main_process, distrib_barrier, get_model, to_distributed, detach_distributed, distrib_ctx
+from .distributed import (
+    is_main_process, distrib_barrier, get_model, to_distributed, detach_distributed, distrib_ctx)
 from .program import program_state
 from .predictions import get_preds, tta, predict
 
@@ -70,6 +74,13 @@ class Learner(CallbackHost):
     def _to_device(self):
         device = getattr(self.dls, 'device', None)
         if device is not None: self.model.to(device)
+
+    @property
+    def metrics(self) -> list:
+        "The functions `validate` reports after the loss; set one or a list (`learn.metrics = accuracy`)."
+        return self._metrics
+    @metrics.setter
+    def metrics(self, metrics) -> None: self._metrics = as_list(metrics)
 
     @property
     def stop_on_nan(self) -> bool:
@@ -212,9 +223,14 @@ class Learner(CallbackHost):
     get_preds, tta, predict = get_preds, tta, predict                                   # learnlib.predictions
     to_distributed, detach_distributed = to_distributed, detach_distributed             # learnlib.distributed
     distrib_ctx = distrib_ctx
+    summary = summary                                                                   # learnlib.hooks
 
     def to_fp16(self) -> Learner:
-        "Mixed precision with float16 and a gradient scaler."
+        "Mixed precision with float16 and a gradient scaler, on a GPU; on a CPU, as fastai, it changes nothing."
+        if next(self.model.parameters(), torch.empty(0)).device.type == 'cpu':
+            warnings.warn('to_fp16 does nothing on a CPU (float16 there is many times slower): the learner stays in '
+                          'float32. For mixed precision on a CPU use `learn.to_bf16()`.')
+            return self
         self.remove_cb(MixedPrecision); return self.add_cb(MixedPrecision(torch.float16))
     def to_bf16(self) -> Learner:
         "Mixed precision with bfloat16 (works on CPUs too)."

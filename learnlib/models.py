@@ -139,7 +139,8 @@ class ResNet(nn.Sequential):
 # %% ../nbs/22_models.ipynb #5edc8574
 def _no_weights(pretrained: bool, name: str):
     if pretrained: raise ValueError(f"There are no pretrained weights for {name}: learnlib's xresnets train from "
-                                    "scratch. Pass `pretrained=False`, or use a torchvision model with `vision_learner`.")
+                                    "scratch. Pass `pretrained=False`, or use a torchvision model with "
+                                    "`vision_learner`.")
 
 def xresnet18(n_out: int = 1000, n_in: int = 3, pretrained: bool = False, c_in: int | None = None,
               **kwargs) -> ResNet:

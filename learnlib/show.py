@@ -57,9 +57,9 @@ def show_images(ims: Sequence, nrows: int | None = None, ncols: int | None = Non
                    title_color=title_colors[j] if title_colors else None, **kwargs)
 
 # %% ../nbs/03_show.ipynb #d4f5c488
-def subplots(nrows: int = 1, ncols: int = 1, figsize: tuple | None = None, imsize: float = 3., suptitle: str | None = None,
-             **kwargs) -> tuple:
-    "`(fig, axs)`: matplotlib's `subplots`, `imsize` inches an axes unless `figsize` is given; `axs` an array even of one."
+def subplots(nrows: int = 1, ncols: int = 1, figsize: tuple | None = None, imsize: float = 3.,
+             suptitle: str | None = None, **kwargs) -> tuple:
+    "`(fig, axs)`: matplotlib's `subplots`, `imsize` inches an axes unless `figsize` is given; `axs` always an array."
     import matplotlib.pyplot as plt
     fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (ncols * imsize, nrows * imsize), **kwargs)
     if suptitle is not None: fig.suptitle(suptitle)

@@ -35,7 +35,7 @@ DATE_PARTS = ('Year', 'Month', 'Week', 'Day', 'Dayofweek', 'Dayofyear', 'Is_mont
 
 def add_datepart(df: pd.DataFrame, field_name: str, prefix: str | None = None, drop: bool = True,
                  time: bool = False) -> pd.DataFrame:
-    "Replace date column `field_name` by its parts (`prefix`+'Year', ...'Month', ...) and 'Elapsed' seconds; in place."
+    "Replace date column `field_name` by its parts (`Year`, `Month`, ... after `prefix`) and `Elapsed` seconds."
     make_date(df, field_name)
     field = df[field_name]
     prefix = re.sub('[Dd]ate$', '', field_name) if prefix is None else prefix

@@ -59,10 +59,10 @@ def _recipe(arch, n_out: int, n_in: int, cut, custom_head, head_kwargs: dict) ->
 
 # %% ../nbs/27_vision_learner.ipynb #003a3f8f
 def vision_learner(dls, arch: Callable, normalize: bool = True, n_out: int | None = None, pretrained: bool = True,
-                   loss_func: Callable | None = None, opt_func: Callable = Adam, lr: float | slice = 1e-3,
-                   splitter: Callable | None = None, cbs=None, metrics=None, path=None, model_dir='models',
-                   wd: float | None = None, wd_bn_bias: bool = False, train_bn: bool = True, moms: tuple = (0.95, 0.85,
-                                                                                                            0.95),
+                   weights=None, loss_func: Callable | None = None, opt_func: Callable = Adam,
+                   lr: float | slice = 1e-3, splitter: Callable | None = None, cbs=None, metrics=None, path=None,
+                   model_dir='models', wd: float | None = None, wd_bn_bias: bool = False, train_bn: bool = True,
+                   moms: tuple = (0.95, 0.85, 0.95),
                    cut: int | Callable | None = None, init: Callable | None = nn.init.kaiming_normal_,
                    custom_head: nn.Module | None = None, concat_pool: bool = True, pool: bool = True,
                    lin_ftrs: Sequence[int] | None = None, ps: float | Sequence[float] = 0.5, first_bn: bool = True,
@@ -71,11 +71,12 @@ def vision_learner(dls, arch: Callable, normalize: bool = True, n_out: int | Non
     "A `Learner` for `dls` with a (pretrained, frozen) body of `arch` and a new head; see the notes above."
     n_out = _n_out(dls, n_out)
     meta = model_meta.get(arch, {})
+    pretrained = pretrained or weights is not None   # as fastai: naming the weights means pretrained
     _check_channels(dls, n_in)
     if normalize: _add_norm(dls, meta, pretrained, n_in)
     head_kwargs = dict(concat_pool=concat_pool, pool=pool, lin_ftrs=lin_ftrs, ps=ps, first_bn=first_bn,
                        bn_final=bn_final, lin_first=lin_first, y_range=y_range)
-    model = create_vision_model(arch, n_out, pretrained=pretrained, cut=cut, n_in=n_in, init=init,
+    model = create_vision_model(arch, n_out, pretrained=pretrained, weights=weights, cut=cut, n_in=n_in, init=init,
                                 custom_head=custom_head, **head_kwargs)
     splitter = splitter or meta.get('split')
     if splitter is None: splitter = body_head_split  # unknown architecture: body and head as two groups

@@ -56,14 +56,19 @@ model_meta = {
 }
 
 # %% ../nbs/26_vision_models.ipynb #c593cfc2
-def pretrained_weights(arch: Callable, meta: dict | None = None):
-    "The torchvision weights `pretrained=True` means for `arch`, with their file fetched into torch.hub's cache."
+def pretrained_weights(arch: Callable, meta: dict | None = None, weights=None):
+    """The torchvision weights `pretrained=True` means for `arch` (or `weights`, a name such as `'IMAGENET1K_V1'` or
+    torchvision's enum member), with their file fetched into torch.hub's cache."""
     meta = model_meta.get(arch, {}) if meta is None else meta
     try: weights_enum = torchvision.models.get_model_weights(arch)
     except (KeyError, ValueError, AttributeError):
         raise ValueError(f"{func_name(arch)} has no pretrained weights that learnlib knows of. "
                          "Use pretrained=False to train it from random weights.") from None
-    name = meta.get('weights') or 'DEFAULT'
+    if weights is not None and not isinstance(weights, str): name = getattr(weights, 'name', str(weights))
+    else: name = weights or meta.get('weights') or 'DEFAULT'
+    if name != 'DEFAULT' and name not in weights_enum.__members__:
+        raise ValueError(f"{func_name(arch)} has no weights named {name!r}; torchvision's are "
+                         f"{', '.join(weights_enum.__members__)} (or 'DEFAULT').")
     weights = weights_enum[name] if name != 'DEFAULT' else weights_enum.DEFAULT
     weights_file(weights.url.rsplit('/', 1)[-1])  # raises a clear error (file, folder, pretrained=False) when it can't
     return weights
@@ -113,10 +118,13 @@ def cut_model(model: nn.Module, cut: int | Callable) -> nn.Module:
     if callable(cut): return cut(model)
     raise TypeError(f"`cut` must be an int or a function model → body, not {type(cut).__name__}.")
 
-def create_body(arch: Callable, n_in: int = 3, pretrained: bool = True, cut: int | Callable | None = None) -> nn.Module:
-    "The body of `arch`: pretrained if asked, cut before its pooling/classifier, first conv adapted to `n_in` channels."
+def create_body(arch: Callable, n_in: int = 3, pretrained: bool = True, cut: int | Callable | None = None,
+                weights=None) -> nn.Module:
+    """The body of `arch`: pretrained if asked (with `weights`, if named; see `pretrained_weights`), cut before its
+    pooling/classifier, first conv adapted to `n_in` channels."""
     meta = model_meta.get(arch, {})
-    model = arch(weights=pretrained_weights(arch, meta)) if pretrained else arch()
+    pretrained = pretrained or weights is not None
+    model = arch(weights=pretrained_weights(arch, meta, weights)) if pretrained else arch()
     _adapt_first_conv(model, n_in, pretrained)
     cut = cut if cut is not None else meta.get('cut')
     return cut_model(model, cut if cut is not None else _default_cut(model, func_name(arch)))
@@ -167,9 +175,10 @@ def create_vision_model(arch: Callable, n_out: int, pretrained: bool = True, cut
                         custom_head: nn.Module | None = None,
                         concat_pool: bool = True, pool: bool = True, lin_ftrs: Sequence[int] | None = None,
                         ps: float | Sequence[float] = 0.5, first_bn: bool = True, bn_final: bool = False,
-                        lin_first: bool = False, y_range: tuple[float, float] | None = None) -> nn.Sequential:
+                        lin_first: bool = False, y_range: tuple[float, float] | None = None,
+                        weights=None) -> nn.Sequential:
     "`nn.Sequential(body, head)`: the body of `arch` (see `create_body`) and a new head (see `create_head`)."
-    body = create_body(arch, n_in, pretrained, cut)
+    body = create_body(arch, n_in, pretrained, cut, weights)
     if custom_head is None:
         nf = num_features_model(body, n_in)
         head = create_head(nf, n_out, lin_ftrs, ps=ps, pool=pool, concat_pool=concat_pool, first_bn=first_bn,
