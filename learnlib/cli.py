@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Sequence
 from .core import defaults, set_seed
 from .download import prefetch
+from .app import serve
 
 # %% auto #0
 __all__ = ['project_root', 'find_chapter', 'source_hash', 'executed_path', 'keep_executed', 'find_executed', 'failed_checks',
@@ -865,11 +866,21 @@ def main(argv: list[str] | None = None) -> int:
     figures.add_argument('--threads', type=int, default=1)
     figures.add_argument('--full', action='store_true')
     figures.add_argument('--until', default=None)
+    served = sub.add_parser('serve', help='serve an exported image classifier: a web page and a JSON endpoint (needs '
+                                          'the app extra: pip install "learnlib[app]")')
+    served.add_argument('export', help='the file `learn.export()` wrote')
+    served.add_argument('--port', type=int, default=8000, help='the port (0: a free one, printed)')
+    served.add_argument('--host', default='127.0.0.1', help='127.0.0.1: this machine only; 0.0.0.0: every network')
+    served.add_argument('--examples', nargs='*', default=[], help='image files the page offers as examples')
     args = parser.parse_args(argv)
 
     if args.command == 'chapter':
         try: return 0 if run_chapter(args.name, args.out, full=args.full, threads=args.threads) else 1
         except KeyboardInterrupt: return 130   # Ctrl-C: run_chapter has said where it stopped
+    if args.command == 'serve':
+        try: serve(args.export, args.host, args.port, args.examples)
+        except (OSError, ValueError, ModuleNotFoundError) as e: print(f'learnlib serve: {e}'); return 1
+        return 0
     if args.command == 'docs': return docs_command(args.full, not args.no_run, args.check, args.browser, args.serve)
     if args.command == 'readme':
         ok = write_readme(check=args.check)
