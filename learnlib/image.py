@@ -22,9 +22,10 @@ __all__ = ['ImageReadError', 'read_image', 'verify_images', 'PILImage', 'PILImag
 class ImageReadError(ValueError):
     "An image file that is corrupt or not an image."
 
-def read_image(fn: str | Path | Image.Image | np.ndarray | Tensor, mode: str = 'RGB') -> Tensor:
-    """Read `fn` (a file, PIL image, array or tensor) as a uint8 tensor C×H×W with 3 (`mode='RGB'`) or 1 (`'L'`)
-    channels."""
+def read_image(fn: str | Path | bytes | Image.Image | np.ndarray | Tensor, mode: str = 'RGB') -> Tensor:
+    """Read `fn` (a file, the bytes of one, a PIL image, array or tensor) as a uint8 tensor C×H×W with 3
+    (`mode='RGB'`) or 1 (`'L'`) channels."""
+    if isinstance(fn, (bytes, bytearray, memoryview)): return _decode(bytearray(fn), f'<{len(fn):,} bytes>', mode)
     if isinstance(fn, Tensor): x = fn if fn.ndim == 3 else fn[None]
     elif isinstance(fn, Image.Image): x = _pil_to_tensor(fn, mode)
     elif isinstance(fn, np.ndarray): x = torch.from_numpy(fn.copy()); x = x.permute(2, 0, 1) if x.ndim == 3 else x[None]
@@ -47,6 +48,10 @@ def _read_bytes(fn: Path) -> bytearray:
 def _read_file(fn: Path, mode: str) -> Tensor:
     try: data = _read_bytes(fn)
     except OSError as e: raise ImageReadError(f"Can't read the image file {fn}: {e}") from e
+    return _decode(data, fn, mode)
+
+def _decode(data: bytearray, fn: Path | str, mode: str) -> Tensor:
+    "Decode the bytes of image file `fn` (its name in the messages), checking its size first."
     size = _decoded_size(data)
     _check_pixels(fn, size)
     if size is not None:   # a PNG or a JPEG whose size we know: torchvision's decoders, the fast path
@@ -127,8 +132,8 @@ class PILImage(Image.Image):
     "A PIL image in RGB; `create` opens one, `read` gives the uint8 tensor a data pipeline uses."
     _mode = 'RGB'
     @classmethod
-    def create(cls, fn: str | Path | Image.Image | np.ndarray | Tensor) -> PILImage:
-        "Open `fn` (file, PIL image, array, or tensor C×H×W) as an image of this class."
+    def create(cls, fn: str | Path | bytes | Image.Image | np.ndarray | Tensor) -> PILImage:
+        "Open `fn` (file, its bytes, PIL image, array, or tensor C×H×W) as an image of this class."
         if isinstance(fn, (str, Path)):
             try: im = Image.open(fn); im.load()
             except Image.DecompressionBombError as e:
