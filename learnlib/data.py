@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_data.ipynb #7d28d724
 from __future__ import annotations
-import math, warnings
+import math
 from typing import Any, Sequence
 import numpy as np, torch
 from torch import Tensor
@@ -12,7 +12,7 @@ from .core import defaults, to_device, to_cpu, step_name, short_repr
 from .losses import CrossEntropyLossFlat, MSELossFlat
 from .show import get_grid, show_images, show_points
 from .pipeline import apply_tfm, sort_tfms
-from .dataset import BaseDataset, ItemDataset, TensorDataset, collate, collate_slot, fetch_batch, start_workers
+from .dataset import BaseDataset, ItemDataset, TensorDataset, fetch_batch, start_workers
 
 # %% auto #0
 __all__ = ['DataLoader', 'TorchLoader', 'DataLoaders', 'Datasets']
