@@ -21,8 +21,8 @@ except ImportError: fcntl = None
 __all__ = ['URL_TIMEOUT', 'ANSWER_TIMEOUT', 'CLIENT_TIMEOUT', 'CLIENTS', 'PROBES', 'COMMANDS', 'HINTS', 'FETCHERS', 'IDX_FILES',
            'ANIMAL_CLASSES', 'MNIST_CLASSES', 'FASHION_CLASSES', 'DATASETS', 'WEIGHTS', 'SAMPLE_IMAGES',
            'learnlib_home', 'ChecksumError', 'file_hash', 'check_file', 'Remote', 'Source', 'FetchError', 'read_idx',
-           'load_arrays', 'load_frame', 'URLs', 'DataSet', 'untar_data', 'weights_file', 'sample_image',
-           'imagenet_categories', 'prefetch']
+           'load_arrays', 'load_frame', 'URLs', 'DataSet', 'number_words', 'Written', 'untar_data', 'weights_file',
+           'sample_image', 'imagenet_categories', 'prefetch']
 
 # %% ../nbs/01_download.ipynb #a33d733d
 def learnlib_home() -> Path:
@@ -450,6 +450,41 @@ DATASETS = {
     URLs.ML_100k: DataSet('ml-100k', layout=_movielens_layout, sources=(_MOVIELENS,)),
     URLs.ML_SAMPLE: DataSet('movie_lens_sample', layout=_ml_sample_layout, sources=(_MOVIELENS,)),
 }
+
+# %% ../nbs/01_download.ipynb #3d5c94c9
+_ONES = ('', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve',
+         'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen')
+_TENS = ('', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety')
+
+def number_words(n: int) -> str:
+    "`n` (1 to 9,999) in words, as fastai's HUMAN_NUMBERS writes them: 2019 → 'two thousand nineteen'."
+    if not 1 <= n <= 9999: raise ValueError(f'number_words({n}): only 1 to 9,999, the range of HUMAN_NUMBERS')
+    thousands, rest = divmod(n, 1000)
+    hundreds, rest = divmod(rest, 100)
+    words = [_ONES[thousands], 'thousand'] if thousands else []
+    if hundreds: words += [_ONES[hundreds], 'hundred']
+    if rest >= 20: words.append(_TENS[rest // 10]); rest %= 10
+    if rest: words.append(_ONES[rest])
+    return ' '.join(words)
+
+def _human_numbers_layout(_, out: Path):
+    "fastai's human_numbers: `train.txt` (1 to 7,999) and `valid.txt` (8,001 to 9,999), `'<words> \\n'` a line."
+    out.mkdir(parents=True)
+    for name, numbers in (('train.txt', range(1, 8000)), ('valid.txt', range(8001, 10000))):
+        (out/name).write_bytes(''.join(f'{number_words(n)} \n' for n in numbers).encode())
+
+@dataclass
+class Written(Source):
+    "A source that is code: nothing to fetch, the data set's `layout` writes it; `by` names the code (for messages)."
+    files: tuple[Remote, ...] = ()
+    read: Callable[[list[Path]], Any] | None = lambda files: None
+    by: str = ''
+    def __str__(self): return f'written by {self.by}'
+
+URLs.HUMAN_NUMBERS = 'https://s3.amazonaws.com/fast-ai-sample/human_numbers.tgz'   # fastai's name and URL
+DATASETS[URLs.HUMAN_NUMBERS] = DataSet('human_numbers', layout=_human_numbers_layout, sources=(
+    Source((Remote('url', URLs.HUMAN_NUMBERS, 'md5:8a19c3bfa2bcb08cd787e741261f3ea2'),)),
+    Written(by='learnlib.download.number_words')))
 
 # %% ../nbs/01_download.ipynb #2e4d1d9a
 def _build_dataset(source: Source, files: list[Path], out: Path, layout: Callable | None):
