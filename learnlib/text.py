@@ -5,7 +5,6 @@
 # %% ../nbs/25a_text.ipynb #f1f265d8
 from __future__ import annotations
 import torch
-from torch import Tensor
 from .callbacks import Callback
 from .distributed import get_model
 from .learner import Learner
