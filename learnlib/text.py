@@ -4,7 +4,6 @@
 
 # %% ../nbs/25a_text.ipynb #f1f265d8
 from __future__ import annotations
-import torch
 from .callbacks import Callback
 from .distributed import get_model
 from .learner import Learner
