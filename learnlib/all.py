@@ -37,6 +37,7 @@ from .models import *
 from .program import *
 from .predictions import *
 from .learner import *
+from .text import *
 from .vision_models import *
 from .vision_learner import *
 from .tabular import *

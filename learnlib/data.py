@@ -351,11 +351,14 @@ class DataLoaders:
     @classmethod
     def from_dsets(cls, train_ds, valid_ds, bs: int = 64, val_bs: int | None = None, shuffle: bool = True,
                    device: torch.device | str | None = None, after_batch: Sequence | None = None,
-                   num_workers: int | None = None, tfm_slots: Sequence[int] | None = None, **kwargs) -> DataLoaders:
-        "Loaders over two datasets (anything indexable): the training one shuffled, dropping its last short batch."
+                   num_workers: int | None = None, tfm_slots: Sequence[int] | None = None,
+                   drop_last: bool | None = None, **kwargs) -> DataLoaders:
+        """Loaders over two datasets (anything indexable): the training one shuffled, dropping its last short batch;
+        `drop_last` given: both loaders drop theirs or keep them, as fastai's (the book's chapter 12 relies on it)."""
         common = dict(device=device, num_workers=num_workers, tfm_slots=tfm_slots)
-        train = DataLoader(train_ds, bs=bs, shuffle=shuffle, drop_last=shuffle, after_batch=after_batch, **common)
-        valid = DataLoader(valid_ds, bs=val_bs or bs, after_batch=train.after_batch, **common)
+        train = DataLoader(train_ds, bs=bs, shuffle=shuffle, drop_last=shuffle if drop_last is None else drop_last,
+                           after_batch=after_batch, **common)
+        valid = DataLoader(valid_ds, bs=val_bs or bs, drop_last=bool(drop_last), after_batch=train.after_batch, **common)
         return cls(train, valid, device=device, **kwargs)
 
     @classmethod

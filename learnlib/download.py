@@ -22,7 +22,7 @@ __all__ = ['FIRST_MIB', 'CHECKSUM_FORMS', 'URL_TIMEOUT', 'ANSWER_TIMEOUT', 'CLIE
            'HINTS', 'FETCHERS', 'IDX_FILES', 'ANIMAL_CLASSES', 'ARCHIVE_DAMAGE', 'MNIST_CLASSES', 'FASHION_CLASSES',
            'DATASETS', 'WEIGHTS', 'SAMPLE_IMAGES', 'learnlib_home', 'ChecksumError', 'parse_checksum', 'file_hash',
            'check_file', 'Remote', 'Source', 'FetchError', 'read_idx', 'load_arrays', 'load_frame', 'URLs', 'DataSet',
-           'untar_data', 'weights_file', 'sample_image', 'imagenet_categories', 'prefetch']
+           'number_words', 'Written', 'untar_data', 'weights_file', 'sample_image', 'imagenet_categories', 'prefetch']
 
 # %% ../nbs/01_download.ipynb #a33d733d
 def learnlib_home() -> Path:
@@ -480,8 +480,6 @@ DATASETS = {   # the book's (fastai's checks: the size and the md5 of the first 
                                   "one `URLs.ANIMALS` silhouette instead, whose centre is the target."),
     URLs.CAMVID_TINY: _archive(URLs.CAMVID_TINY, 'md5-1mib:2314212:2cf6daf91b7a2083ecfa3e9968e9d915',
                                'learnlib has no offline copy of it, and no segmentation yet.'),
-    URLs.HUMAN_NUMBERS: _archive(URLs.HUMAN_NUMBERS, 'md5-1mib:30252:8a19c3bfa2bcb08cd787e741261f3ea2',
-                                 'learnlib has no offline copy of it yet.'),   # a source written by code would go here
     **{url: _archive(url, checksum, "Offline, learnlib's chapters use `URLs.ANIMALS` instead (10 animal silhouettes; "
                      'chapter 14 uses `URLs.FASHION_MNIST`, chapter 19 `URLs.MNIST_SAMPLE`).')
        for url, checksum in [(URLs.IMAGENETTE, 'md5-1mib:1557161267:2c774ecb40005b35d7937d50f5d42336'),
@@ -524,6 +522,40 @@ DATASETS = {   # the book's (fastai's checks: the size and the md5 of the first 
     URLs.ML_LATEST_SMALL: DataSet('ml-latest-small', layout=_movielens_layout, sources=(_MOVIELENS,)),
     URLs.ML_LATEST_SMALL_SAMPLE: DataSet('ml-latest-small-sample', layout=_ml_sample_layout, sources=(_MOVIELENS,)),
 }
+
+# %% ../nbs/01_download.ipynb #3d5c94c9
+_ONES = ('', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve',
+         'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen')
+_TENS = ('', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety')
+
+def number_words(n: int) -> str:
+    "`n` (1 to 9,999) in words, as fastai's HUMAN_NUMBERS writes them: 2019 → 'two thousand nineteen'."
+    if not 1 <= n <= 9999: raise ValueError(f'number_words({n}): only 1 to 9,999, the range of HUMAN_NUMBERS')
+    thousands, rest = divmod(n, 1000)
+    hundreds, rest = divmod(rest, 100)
+    words = [_ONES[thousands], 'thousand'] if thousands else []
+    if hundreds: words += [_ONES[hundreds], 'hundred']
+    if rest >= 20: words.append(_TENS[rest // 10]); rest %= 10
+    if rest: words.append(_ONES[rest])
+    return ' '.join(words)
+
+def _human_numbers_layout(_, out: Path):
+    "fastai's human_numbers: `train.txt` (1 to 7,999) and `valid.txt` (8,001 to 9,999), `'<words> \\n'` a line."
+    out.mkdir(parents=True)
+    for name, numbers in (('train.txt', range(1, 8000)), ('valid.txt', range(8001, 10000))):
+        (out/name).write_bytes(''.join(f'{number_words(n)} \n' for n in numbers).encode())
+
+@dataclass
+class Written(Source):
+    "A source that is code: nothing to fetch, the data set's `layout` writes it; `by` names the code (for messages)."
+    files: tuple[Remote, ...] = ()
+    read: Callable[[list[Path]], Any] | None = lambda files: None
+    by: str = ''
+    def __str__(self): return f'written by {self.by}'
+
+DATASETS[URLs.HUMAN_NUMBERS] = DataSet('human_numbers', layout=_human_numbers_layout, sources=(   # fastai's, else code
+    Source((Remote('url', URLs.HUMAN_NUMBERS, 'md5-1mib:30252:8a19c3bfa2bcb08cd787e741261f3ea2'),)),
+    Written(by='learnlib.download.number_words')))
 
 # %% ../nbs/01_download.ipynb #2e4d1d9a
 def _build_dataset(source: Source, files: list[Path], out: Path, layout: Callable | None):

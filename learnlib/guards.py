@@ -30,6 +30,13 @@ def _check_first_layer(module: nn.Module, inp, x: Tensor) -> None:
                          f"it takes {module.in_features}: {module}. Make it `nn.Linear({n}, ...)`, or reshape the "
                          "inputs (an `nn.Flatten()` first, for images).")
 
+def _class_axis(pred: Tensor, y: Tensor) -> int | None:
+    """The axis of `pred` that holds one score per class of integer targets `y`: the one whose removal leaves `y`'s
+    shape (1 for `(bs, c)` and `(bs, c, h, w)`, the last for a language model's `(bs, sl, vocab)`); None if no axis
+    does, or two do."""
+    axes = [a for a in range(1, pred.ndim) if pred.shape[:a] + pred.shape[a + 1:] == y.shape]
+    return axes[0] if len(axes) == 1 else None
+
 def _check_outputs(pred: Tensor, y: Tensor, c: int | None, vocab=None) -> None:
     "Raise if prediction `pred` can't be paired with targets `y` (classes when `y` is integer) or `c` classes."
     if y.is_floating_point():
@@ -41,8 +48,9 @@ def _check_outputs(pred: Tensor, y: Tensor, c: int | None, vocab=None) -> None:
                              f"output{'s' * (per != 1)} "
                              f"per item (`nn.Linear(..., {per})`, or `n_out={per}`).")
         return
-    if pred.ndim != y.ndim + 1: return   # not one score per class per target
-    n_out = pred.shape[1]
+    axis = _class_axis(pred, y)
+    if axis is None: return   # not one score per class per target, or it can't be told on which axis
+    n_out = pred.shape[axis]
     names = f" ({', '.join(map(str, list(vocab)[:5]))}{', …' if len(vocab) > 5 else ''})" if vocab is not None else ''
     if c is not None and n_out != c:
         raise ValueError(f"The model gives {n_out} outputs per item, but the data has {c} classes{names}: each class "
@@ -78,8 +86,8 @@ class DataChecks(Callback):
         self._unhook()
         pred, yb, dls = self.learn.pred, self.learn.yb, self.learn.dls
         if not (isinstance(pred, Tensor) and yb and isinstance(yb[0], Tensor)): return
-        if getattr(dls, 'c', 0) is None and not yb[0].is_floating_point() and pred.ndim == yb[0].ndim + 1:
-            dls.c = pred.shape[1]   # the data didn't say: the model does
+        axis = None if yb[0].is_floating_point() else _class_axis(pred, yb[0])
+        if getattr(dls, 'c', 0) is None and axis is not None: dls.c = pred.shape[axis]   # the data didn't say: the model does
         vocab = getattr(dls, 'vocab', None)   # without one, `c` may be a guess (the largest label + 1): not checked
         _check_outputs(pred, yb[0], getattr(dls, 'c', None) if vocab is not None else None, vocab)
     def after_fit(self): self._unhook()   # a fit stopped before its first prediction
