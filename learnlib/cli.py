@@ -242,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                                      'and data from the command line.',
                                      epilog=f"{', '.join(TOOL_COMMANDS)}: the repository's tools, run by tools/run.py "
                                             'of a clone (`learnlib test --help` shows their options).')
+    parser.add_argument('--version', action='version', version=f'learnlib {learnlib.__version__}')
     sub = parser.add_subparsers(dest='command', required=True)
     chapter = sub.add_parser('chapter', help='run a chapter notebook headless; write out/NAME.ipynb and out/NAME.html')
     chapter.add_argument('name', help='chapter name or prefix, e.g. 01_intro or 01')
