@@ -53,7 +53,12 @@ class _EchoingClient:
             stopped_by: int | None = None
             def output(self, outs, msg, display_id, cell_index):
                 kind, content = msg['msg_type'], msg['content']
-                if kind == 'stream': out.write(content['text'])
+                if kind == 'stream':
+                    out.write(content['text'])
+                    if content['name'] == 'stderr' and '\r' in content['text']:   # the bar: shown here, not kept
+                        kept = re.sub(r'\r[^\r\n]*(?=\r|$)', '', content['text']).lstrip('\r')
+                        if not kept: out.flush(); return None
+                        msg = {**msg, 'content': {**content, 'text': kept}}
                 elif kind in ('execute_result', 'display_data'):
                     data = content.get('data', {})
                     text = data.get('text/plain', '')
@@ -157,8 +162,10 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
         if cell.cell_type == 'code' and 'slow' in cell_directives(cell.source) and not full:
             cell.metadata.setdefault('tags', []).append('skip-execution')
     # the kernel must be this Python (the one with learnlib and torch), whatever `python` is on PATH
-    # and, as no one watches its HTML, it prints the training table as text lines, which we echo as they come
-    os.environ.setdefault('LEARNLIB_PROGRESS', 'text')
+    # and, as no one watches its HTML, it prints the training table as text lines, which we echo as they come;
+    # to a terminal, with the bar over the batches on its stderr, which we echo and leave out of the notebook
+    asked = os.environ.get('LEARNLIB_PROGRESS')
+    os.environ['LEARNLIB_PROGRESS'] = asked or ('bar' if getattr(stream, 'isatty', lambda: False)() else 'text')
     os.environ['PATH'] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get('PATH', '')
     # figures drawn inline, as Jupyter does, even where MPLBACKEND says otherwise (the test runner sets Agg)
     os.environ['MPLBACKEND'] = 'module://matplotlib_inline.backend_inline'
@@ -190,6 +197,7 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
             cell.outputs.append(nbformat.v4.new_output('error', ename=ename, evalue=why, traceback=[f'{ename}: {why}']))
         finally:
             if km.has_kernel: run_sync(km.shutdown_kernel)(now=True)   # the kernel's process group, children too
+            if asked is None: os.environ.pop('LEARNLIB_PROGRESS')
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out_dir/path.name)
     html, _ = HTMLExporter().from_notebook_node(nb)
