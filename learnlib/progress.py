@@ -12,8 +12,8 @@ from .callbacks import Callback
 from .metrics import check_metric_targets
 
 # %% auto #0
-__all__ = ['SmoothedLoss', 'format_time', 'format_value', 'TextLogger', 'html_table', 'html_bar', 'ProgressCallback',
-           'progress_bar', 'Recorder']
+__all__ = ['SmoothedLoss', 'format_time', 'format_value', 'TextLogger', 'html_table', 'html_bar', 'text_bar', 'terminal_stream',
+           'ProgressCallback', 'progress_bar', 'Recorder']
 
 # %% ../nbs/18_progress.ipynb #9347224a
 class SmoothedLoss:
@@ -63,6 +63,20 @@ def html_bar(i: int, n: int, elapsed: float, label: str = '') -> str:
     return (f'<progress value="{i}" max="{n}" style="width:300px;height:20px"></progress> '
             f'{label} {i}/{n} [{format_time(elapsed)}&lt;{format_time(remaining)}]')
 
+def text_bar(i: int, n: int, elapsed: float, label: str = '', loss: float | None = None, width: int = 20) -> str:
+    "The bar as one line of text for a terminal: `train |##########          | 5/10 [00:10<00:10] loss 0.4321`."
+    remaining = elapsed / i * (n - i) if i else 0
+    done = width * i // n if n else width
+    line = f"{label} |{'#' * done}{' ' * (width - done)}| {i}/{n} [{format_time(elapsed)}<{format_time(remaining)}]"
+    return line + ('' if loss is None else f' loss {loss:.4f}')
+
+def terminal_stream(mode: str = ''):
+    """Where a text bar is drawn: stdout when it is a terminal (outside Jupyter); stderr with `mode` 'bar' (the
+    chapter runner's kernel, whose runner echoes it); None for a file, a pipe or `mode` 'text'."""
+    if mode == 'bar': return sys.stderr
+    if mode == 'text' or in_notebook(): return None
+    return sys.stdout if getattr(sys.stdout, 'isatty', lambda: False)() else None
+
 def _can_display() -> bool:
     "Whether an IPython shell is running that can show and update HTML (a notebook kernel, or nbdev's test shell)."
     try: from IPython.core.interactiveshell import InteractiveShell
@@ -70,13 +84,16 @@ def _can_display() -> bool:
     return InteractiveShell.initialized()
 
 class ProgressCallback(Callback):
-    "In Jupyter: a live HTML table of the epochs and a bar over the batches. Elsewhere: nothing (rows are printed)."
+    """In Jupyter: a live HTML table of the epochs and a bar over the batches. In a terminal: a text bar over the
+    batches, redrawn in place, above the printed rows. In a file or a pipe: nothing (the rows are printed)."""
     order, refresh = 45, 0.2  # before the Recorder (50), so the header it logs at `before_fit` lands in the table
-    def __init__(self, notebook: bool | None = None): self.notebook = notebook
+    def __init__(self, notebook: bool | None = None): self.notebook, self.active, self.terminal = notebook, False, None
     def before_fit(self):
-        wants_text = os.environ.get('LEARNLIB_PROGRESS', '').lower() == 'text'
-        self.active = (in_notebook() and not wants_text) if self.notebook is None else self.notebook
+        mode = os.environ.get('LEARNLIB_PROGRESS', '').lower()
+        self.active = (in_notebook() and mode not in ('text', 'bar')) if self.notebook is None else self.notebook
         if self.active and not _can_display(): self.active = False  # plain Python, even if asked: rows are printed
+        self.terminal = None if self.active else terminal_stream(mode)
+        if self.terminal: self.shown, self.old_logger, self.learn.logger = '', self.learn.logger, self._print_row
         if not self.active: return
         from IPython.display import display, HTML
         self._HTML, self.rows, self.names = HTML, [], []
@@ -86,18 +103,28 @@ class ProgressCallback(Callback):
         if header: self.names = list(row)
         else: self.rows.append(list(row))
         self.table.update(self._HTML(html_table(self.names, self.rows)))
+    def _print_row(self, row: list, header: bool = False):
+        self._clear(); self.old_logger(row, header)
+    def _clear(self):
+        "Wipe the text bar off its line, so that a row or the next output starts on a clean one."
+        if self.shown: self.terminal.write('\r' + ' ' * len(self.shown) + '\r'); self.terminal.flush(); self.shown = ''
     def _start(self, label):
-        if getattr(self, 'active', False): self.label, self.t0, self.last = label, time.perf_counter(), 0.
+        if self.active or self.terminal: self.label, self.t0, self.last = label, time.perf_counter(), 0.
     def before_train(self): self._start('train')
     def before_validate(self): self._start('valid')
     def after_batch(self):
-        if not getattr(self, 'active', False): return
+        if not (self.active or self.terminal): return
         now = time.perf_counter()
         if now - self.last < self.refresh and self.learn.iter + 1 < self.learn.n_iter: return
-        self.last = now
-        self.bar.update(self._HTML(html_bar(self.learn.iter + 1, self.learn.n_iter, now - self.t0, self.label)))
+        self.last, done = now, self.learn.iter + 1
+        if self.active:
+            self.bar.update(self._HTML(html_bar(done, self.learn.n_iter, now - self.t0, self.label))); return
+        loss = self.learn.smooth_loss if self.learn.training else None
+        line = text_bar(done, self.learn.n_iter, now - self.t0, self.label, loss)
+        self.terminal.write('\r' + line.ljust(len(self.shown))); self.terminal.flush(); self.shown = line
     def after_fit(self):
-        if not getattr(self, 'active', False): return
+        if self.terminal: self._clear(); self.learn.logger, self.terminal = self.old_logger, None
+        if not self.active: return
         self.bar.update(self._HTML('')); self.learn.logger, self.active = self.old_logger, False
 
 # %% ../nbs/18_progress.ipynb #2a3eed5d
