@@ -15,6 +15,7 @@ from .pipeline import *
 from .dataset import *
 from .data_cache import *
 from .data import *
+from .tfmd import *
 from .image import *
 from .transforms import *
 from .getters import *
@@ -35,6 +36,7 @@ from .predictions import *
 from .learner import *
 from .vision_models import *
 from .vision_learner import *
+from .arch import *
 from .tabular import *
 from .collab import *
 from .export import *
