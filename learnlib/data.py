@@ -12,7 +12,7 @@ from .core import defaults, to_device, to_cpu, step_name, short_repr
 from .losses import CrossEntropyLossFlat, MSELossFlat
 from .show import get_grid, show_images, show_points, show_mask
 from .pipeline import apply_tfm, sort_tfms
-from .dataset import BaseDataset, ItemDataset, TensorDataset, collate, collate_slot
+from .dataset import BaseDataset, TensorDataset, collate, collate_slot
 
 # %% auto #0
 __all__ = ['fetch_batch', 'start_workers', 'DataLoader', 'TorchLoader', 'DataLoaders']
