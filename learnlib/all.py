@@ -19,6 +19,7 @@ from .pipeline import *
 from .dataset import *
 from .data_cache import *
 from .data import *
+from .tfmd import *
 from .image import *
 from .transforms import *
 from .getters import *
@@ -40,6 +41,7 @@ from .learner import *
 from .text import *
 from .vision_models import *
 from .vision_learner import *
+from .arch import *
 from .tabular import *
 from .collab import *
 from .export import *

@@ -12,23 +12,26 @@ from PIL import Image
 from pathlib import Path
 from .core import short_repr, step_name
 from .losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat
+from .pipeline import Transform
 from .image import PILImage
-from .transforms import IntToFloatTensor, Resize
+from .transforms import IntToFloatTensor, Resize, RandomResizedCrop, Affine
 
 # %% auto #0
-__all__ = ['TransformBlock', 'ImageBlock', 'CategoryMap', 'CategoryBlock', 'MultiCategoryBlock', 'RegressionBlock',
-           'WithImageSize', 'PointBlock']
+__all__ = ['TransformBlock', 'ImageBlock', 'make_vocab', 'Categorize', 'CategoryMap', 'CategoryBlock', 'MultiCategoryBlock',
+           'RegressionBlock', 'WithImageSize', 'PointBlock', 'read_mask', 'MaskBlock']
 
 # %% ../nbs/11_blocks.ipynb #525e474b
 class TransformBlock:
     "What an input or target is: how to read it (`type_tfm`), encode/decode it, its default transforms and loss."
     is_image, is_point = False, False   # a point is a place in the image: geometric transforms move it too
+    is_mask = False                     # a mask is a class per pixel: it must stay on the pixels
     def __init__(self, type_tfm: Callable | None = None, item_tfms: Sequence = (), batch_tfms: Sequence = ()):
         self.type_tfm, self.item_tfms, self.batch_tfms = type_tfm, list(item_tfms), list(batch_tfms)
     def getter(self, get: Callable | None, get_x: Callable | None) -> Callable | None:
         "The function that gives this target from an item: `get_y`'s (a point also needs the image, from `get_x`)."
         return get
     def check_item_tfms(self, item_tfms: Sequence) -> None: "Refuse item transforms this block can't follow."
+    def check_batch_tfms(self, batch_tfms: Sequence) -> None: "Refuse batch transforms this block can't follow."
     def setup(self, values: Sequence): "Learn from the training values (e.g. the vocab)."
     def encode(self, value: Any) -> Any: return self.type_tfm(value) if self.type_tfm else value
     def decode(self, t: Tensor) -> Any: return t
@@ -48,6 +51,43 @@ class ImageBlock(TransformBlock):
         self.cls = cls
     def state(self) -> dict: return {'name': 'ImageBlock', 'kwargs': {'cls': self.cls.__name__}}
     def describe(self) -> str: return f"{self.cls.__name__}.read"
+
+# %% ../nbs/11_blocks.ipynb #mla11a02
+def make_vocab(values: Sequence, sort: bool = True, add_na: bool = False) -> list:
+    "The distinct labels among `values` as plain Python values (sorted if `sort`), `'#na#'` first if `add_na`."
+    vocab = list(dict.fromkeys(v.item() if isinstance(v, np.generic) else v for v in values))
+    if sort: vocab = sorted(vocab)
+    return ['#na#'] + vocab if add_na else vocab
+
+class Categorize(Transform):
+    "A label to its index in `vocab` (the sorted training labels unless given), and back (the book's)."
+    order = 1
+    def __init__(self, vocab: Sequence | None = None, sort: bool = True, add_na: bool = False):
+        self.given_vocab, self.sort, self.add_na = vocab, sort, add_na
+        self.vocab = list(vocab) if vocab is not None else None
+        self._o2i = {v: i for i, v in enumerate(self.vocab)} if self.vocab is not None else None
+        self.kwargs = dict(vocab=self.vocab, sort=sort, add_na=add_na)
+
+    def setups(self, items: Sequence) -> None:
+        if self.given_vocab is not None: return
+        self.vocab = make_vocab(items, self.sort, self.add_na)
+        self._o2i, self.kwargs['vocab'] = {v: i for i, v in enumerate(self.vocab)}, self.vocab
+
+    def encodes(self, x: Any) -> Tensor:
+        if self._o2i is None: raise ValueError("Categorize has no vocab yet: call `setup(labels)` first, or give "
+                                               "`vocab=`.")
+        i = self._o2i.get(x.item() if isinstance(x, np.generic) else x)
+        if i is None:
+            if self.add_na: return torch.tensor(0)
+            raise KeyError(f"The label {x!r} is not in the vocab {short_repr(self.vocab, 80)}: it was not among the "
+                           "labels it was set up on (the training labels). Give every label: "
+                           "`Categorize(vocab=[...])`, or `add_na=True` to make unknown labels 0.")
+        return torch.tensor(i)
+
+    def decodes(self, x: Tensor) -> Any: return self.vocab[int(x)]
+    def loss_func(self): return CrossEntropyLossFlat()
+    @property
+    def c(self) -> int | None: return None if self.vocab is None else len(self.vocab)
 
 # %% ../nbs/11_blocks.ipynb #8a7bded2
 class CategoryMap(list):
@@ -71,10 +111,8 @@ class CategoryBlock(TransformBlock):
 
     def setup(self, values: Sequence):
         if self.given_vocab is not None: return
-        vocab = list(dict.fromkeys(v.item() if isinstance(v, np.generic) else v for v in values))  # plain Python values
-        if self.sort: vocab = sorted(vocab)
-        if self.add_na: vocab = ['#na#'] + vocab
-        self._vocab, self._o2i = CategoryMap(vocab), {v: i for i, v in enumerate(vocab)}
+        vocab = CategoryMap(make_vocab(values, self.sort, self.add_na))
+        self._vocab, self._o2i = vocab, {v: i for i, v in enumerate(vocab)}
 
     def encode(self, value: Any) -> Tensor:
         i = self._o2i.get(value)
@@ -189,3 +227,52 @@ class PointBlock(TransformBlock):
                                  "they are, and batch_tfms=aug_transforms(...) to augment: Affine moves the points "
                                  "with "
                                  "the image.")
+
+# %% ../nbs/11_blocks.ipynb #mla11b02
+_MASK_MODES = ('L', 'P', '1', 'I', 'I;16')   # PIL modes whose pixel values can be class indices
+
+def read_mask(fn: str | Path | Image.Image | np.ndarray | Tensor) -> Tensor:
+    "A mask of class indices (a PNG in mode L or P, a PIL image, an array or a tensor) as an H×W uint8 tensor."
+    if isinstance(fn, (str, Path)):
+        with Image.open(fn) as im: return read_mask(im) if im.mode in _MASK_MODES else read_mask(im.convert('RGB'))
+    if isinstance(fn, Image.Image):
+        if fn.mode not in _MASK_MODES:
+            raise ValueError(f"A mask holds one class index per pixel (PIL mode L or P); this image is in mode "
+                             f"{fn.mode}. Write each pixel's class index (0, 1, 2...) into a one-channel PNG.")
+        fn = np.array(fn)
+    a = np.asarray(fn.detach().cpu() if isinstance(fn, Tensor) else fn)
+    if a.ndim == 3 and 1 in (a.shape[0], a.shape[-1]): a = a.reshape(a.shape[1:] if a.shape[0] == 1 else a.shape[:2])
+    if a.ndim != 2:
+        raise ValueError(f"A mask holds one class index per pixel, H×W; this one has shape {a.shape}. Give one "
+                         "channel of class indices (a colour-coded mask: map each colour to its index first).")
+    if a.size and (a.min() < 0 or a.max() > 255):
+        raise ValueError(f"A mask's class indices must be 0 to 255; this one has {a.min()} to {a.max()}.")
+    return torch.from_numpy(a.astype(np.uint8))
+
+class MaskBlock(TransformBlock):
+    "A class index per pixel (segmentation): mask files read as H×W uint8 tensors; `codes` names the classes."
+    is_mask = True
+    def __init__(self, codes: Sequence[str] | None = None):
+        super().__init__(read_mask)
+        self.codes = list(codes) if codes is not None else None
+    def decode(self, t: Tensor) -> Tensor: return t
+    def loss_func(self): return CrossEntropyLossFlat(axis=1)
+    @property
+    def c(self) -> int | None: return None if self.codes is None else len(self.codes)
+    @property
+    def vocab(self) -> list | None: return self.codes
+    def state(self) -> dict: return {'name': 'MaskBlock', 'kwargs': {'codes': self.codes}}
+    def describe(self) -> str: return "PILMask.create"
+    def check_item_tfms(self, item_tfms: Sequence) -> None:
+        "Refuse item transforms that resize or crop the image: the masks, read up front, would not follow."
+        bad = [t for t in item_tfms if isinstance(t, (Resize, RandomResizedCrop))]
+        if bad: raise ValueError(f"The item transform {bad[0]!r} resizes or crops the images, and would leave the "
+                                 "MaskBlock's masks (read once, at their size) behind. Make the images and their masks "
+                                 "the size you train at, and leave out item_tfms.")
+    def check_batch_tfms(self, batch_tfms: Sequence) -> None:
+        "Refuse batch transforms that move pixels (`Affine`): the masks would not move with them."
+        bad = [t for t in batch_tfms if isinstance(t, Affine)]
+        if bad: raise ValueError(f"The batch transform {bad[0]!r} flips, turns or warps the images, but learnlib "
+                                 "doesn't move a MaskBlock's masks with them: the pixels would get other pixels' "
+                                 "classes. Leave it out (aug_transforms(...) makes one); Lighting and Normalize are "
+                                 "fine.")

@@ -13,15 +13,16 @@ from .core import as_list, item_at, step_name, short_repr
 from .pipeline import Pipeline, ItemTransform, apply_tfm
 from .dataset import CollateError, collate, map_items
 from .data_cache import CachedDataset
-from .data import DataLoaders, Datasets
+from .data import DataLoaders
+from .tfmd import BlockDatasets
 from .image import PILImage
 from learnlib.getters import (
     ColReader, ColSplitter, GrandparentSplitter, RandomSplitter, RegexLabeller, get_image_files, parent_label,
     using_attr)
-from .blocks import CategoryBlock, ImageBlock, MultiCategoryBlock, TransformBlock
+from .blocks import CategoryBlock, ImageBlock, MaskBlock, MultiCategoryBlock, TransformBlock
 
 # %% auto #0
-__all__ = ['DataBlock', 'ImageDataLoaders']
+__all__ = ['DataBlock', 'ImageDataLoaders', 'SegmentationDataLoaders']
 
 # %% ../nbs/12_datablock.ipynb #40d200f7
 class DataBlock:
@@ -84,9 +85,11 @@ class DataBlock:
         return [Pipeline([g, b.type_tfm, *(self.item_tfms if b.is_image else [])])
                 for g, b in zip(getters[:self.n_inp], self.blocks[:self.n_inp])]
 
-    def datasets(self, source: Any, verbose: bool = False) -> Datasets:
+    def datasets(self, source: Any, verbose: bool = False) -> BlockDatasets:
         "Read the items from `source`, split and label them."
-        for b in self.blocks: b.check_item_tfms(self.item_tfms)
+        for b in self.blocks:
+            b.check_item_tfms(self.item_tfms)
+            b.check_batch_tfms(self.batch_tfms)
         items = self._items(source)
         train_idx, valid_idx = self._split(items)
         if verbose: print(f"Found {len(items)} items\n2 datasets of sizes {len(train_idx)},{len(valid_idx)}")
@@ -115,7 +118,8 @@ class DataBlock:
         make = lambda its, split: CachedDataset(its, pipes, target_fns, split_idx=split, blocks=blocks,
                                                 n_inp=self.n_inp,
                                                cache=False, targets=[targets[k][split] for k in raw], files=files)
-        return Datasets(make(train_items, 0), make(valid_items, 1), blocks, self.n_inp, self.item_tfms, self.batch_tfms)
+        return BlockDatasets(make(train_items, 0), make(valid_items, 1), blocks, self.n_inp, self.item_tfms,
+                             self.batch_tfms)
 
     def dataloaders(self, source: Any, bs: int = 64, shuffle: bool = True, device: torch.device | str | None = None,
                     num_workers: int | None = None, cache: bool = True, cache_mb: float = 2000, verbose: bool = False,
@@ -363,3 +367,15 @@ class ImageDataLoaders:
         import pandas as pd
         return ImageDataLoaders.from_df(pd.read_csv(Path(path)/csv_fname, header=header, delimiter=delimiter), path,
                                         **kwargs)
+
+# %% ../nbs/12_datablock.ipynb #mla12a02
+class SegmentationDataLoaders:
+    "Ready-made `DataLoaders` for segmentation: an image and a mask file of class indices per item."
+    @staticmethod
+    def from_label_func(path: str | Path, fnames: Sequence, label_func: Callable, valid_pct: float = 0.2,
+                        seed: int | None = None, codes: Sequence[str] | None = None, item_tfms=None, batch_tfms=None,
+                        img_cls: type = PILImage, **kwargs) -> DataLoaders:
+        "The mask of each image in `fnames` is the file `label_func(fname)`; `codes` names the classes; a random split."
+        block = DataBlock(blocks=(ImageBlock(img_cls), MaskBlock(codes)), splitter=RandomSplitter(valid_pct, seed),
+                          get_y=label_func, item_tfms=item_tfms, batch_tfms=batch_tfms)
+        return block.dataloaders(list(fnames), **kwargs)

@@ -69,6 +69,14 @@ class BaseDataset:
     def point_slots(self) -> list[int]:
         "The target slots that are points in the image (their block says `is_point`): they move with it."
         return [k for k, b in enumerate(self.blocks or []) if b.is_point]
+    @property
+    def mask_slots(self) -> list[int]:
+        "The target slots that are masks, a class per pixel (their block says `is_mask`): drawn over the image."
+        return [k for k, b in enumerate(self.blocks or []) if b.is_mask]
+    shows_items = False     # the dataset draws an item itself, `show(item, ctx)`: the book's `TfmdLists` and `Datasets`
+    def show(self, item: tuple, ctx=None, **kwargs) -> None:
+        "Draw `item` (decoded) on the axes `ctx`: for datasets with `shows_items`."
+        raise NotImplementedError(f"{type(self).__name__} doesn't draw its items; its loader shows the inputs.")
 
 class ItemDataset(BaseDataset):
     "One split: `items`, a `Pipeline` per input slot, and targets computed up front by `target_fns`."

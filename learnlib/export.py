@@ -20,21 +20,23 @@ from .data import DataLoaders
 from .image import PILImage, PILImageBW
 from .transforms import (
     Resize, RandomResizedCrop, ToTensor, IntToFloatTensor, Normalize, Affine, Lighting, RandomErasing)
-from .blocks import TransformBlock, ImageBlock, CategoryBlock, MultiCategoryBlock, RegressionBlock, PointBlock
+from .blocks import (
+    TransformBlock, ImageBlock, CategoryBlock, MultiCategoryBlock, RegressionBlock, PointBlock, MaskBlock)
 from .optimizer import Adam, SGD, RMSProp, trainable_params
 from .metrics import accuracy, error_rate, top_k_accuracy, accuracy_multi, rmse, mae
 from .models import simple_cnn, ResNet, xresnet18, xresnet34, xresnet50
 from .program import model_from_program, check_weights
 from .learner import Learner
 from .vision_models import model_meta, create_vision_model, body_head_split
+from .arch import create_unet_model
 from .tabular import TabularModel, TabularDataLoaders, TabularLearner
 from .collab import CollabDataLoaders, EmbeddingDotBias, EmbeddingNN
 
 # %% auto #0
 __all__ = ['LOSSES', 'TRANSFORMS', 'BLOCKS', 'IMAGE_CLASSES', 'MAX_IMAGE_SIDE', 'TABLE_LOADERS', 'OPTIMIZERS', 'METRICS', 'ARCHS',
            'BUILDERS', 'SPLITTERS', 'lookup', 'loss_from_state', 'transform_from_state', 'block_from_state',
-           'dls_from_state', 'vision_model_from_recipe', 'model_from_recipe', 'TooManyWeights', 'weight_budget',
-           'model_for_weights', 'load_learner']
+           'dls_from_state', 'vision_model_from_recipe', 'model_from_recipe', 'unet_model_from_recipe',
+           'TooManyWeights', 'weight_budget', 'model_for_weights', 'load_learner']
 
 # %% ../nbs/30_export.ipynb #7cc2c401
 def lookup(table: dict[str, Any], name: str | None, what: str, fix: str = '') -> Any:
@@ -138,6 +140,18 @@ def model_from_recipe(recipe: dict | None) -> nn.Module:
                          "Import "
                          "the module that registers it with `register_model`, or pass `model=` to `load_learner`.")
     return fn(**recipe.get('kwargs', {}))
+
+# %% ../nbs/30_export.ipynb #216c1415
+def unet_model_from_recipe(arch: str, n_out: int, img_size: list[int], n_in: int = 3, cut: int | None = None,
+                           **unet_kwargs) -> nn.Module:
+    "Rebuild a `unet_learner`'s `DynamicUnet` from its recipe, with random weights (the export holds the trained ones)."
+    arch_fn = lookup(ARCHS, arch, 'architecture')
+    if unet_kwargs.get('y_range') is not None: unet_kwargs['y_range'] = tuple(unet_kwargs['y_range'])
+    return create_unet_model(arch_fn, n_out, tuple(img_size), pretrained=False, cut=cut, n_in=n_in, init=None,
+                             **unet_kwargs)
+
+BUILDERS['unet_model'] = unet_model_from_recipe
+BLOCKS['MaskBlock'] = MaskBlock
 
 # %% ../nbs/30_export.ipynb #ce405fc5
 class TooManyWeights(BaseException):

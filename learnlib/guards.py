@@ -87,7 +87,7 @@ class DataChecks(Callback):
         pred, yb, dls = self.learn.pred, self.learn.yb, self.learn.dls
         if not (isinstance(pred, Tensor) and yb and isinstance(yb[0], Tensor)): return
         axis = None if yb[0].is_floating_point() else _class_axis(pred, yb[0])
-        if getattr(dls, 'c', 0) is None and axis is not None: dls.c = pred.shape[axis]   # the data didn't say: the model does
+        if getattr(dls, 'c', 0) is None and axis is not None: dls.c = pred.shape[axis]   # else the model says
         vocab = getattr(dls, 'vocab', None)   # without one, `c` may be a guess (the largest label + 1): not checked
         _check_outputs(pred, yb[0], getattr(dls, 'c', None) if vocab is not None else None, vocab)
     def after_fit(self): self._unhook()   # a fit stopped before its first prediction

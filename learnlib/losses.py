@@ -22,7 +22,7 @@ class BaseLossFlat:
         self.kwargs = dict(axis=axis, **kwargs)  # what `state` needs to rebuild this loss
 
     def __call__(self, inp: Tensor, targ: Tensor) -> Tensor:
-        if targ.dtype in (torch.int8, torch.int16, torch.int32): targ = targ.long()
+        if targ.dtype in (torch.uint8, torch.int8, torch.int16, torch.int32): targ = targ.long()
         if self.floatify and targ.dtype != torch.float16: targ = targ.float()
         if self.axis != -1: inp = inp.movedim(self.axis, -1)  # class axis last, the others keep their order
         if self.flatten:  # this runs every batch: reshape only what is not flat already

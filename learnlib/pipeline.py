@@ -5,11 +5,14 @@
 # %% ../nbs/04_pipeline.ipynb #eec9d1bd
 from __future__ import annotations
 from typing import Any, Callable, Sequence
+import numpy as np
+from PIL import Image
 from torch import Tensor
-from .core import as_list, step_name
+from .core import as_list, func_name, item_at, step_name
 
 # %% auto #0
-__all__ = ['Stateful', 'ItemTransform', 'Pipeline', 'BatchTransform', 'apply_tfm', 'sort_tfms']
+__all__ = ['Stateful', 'is_tuple', 'fastuple', 'map_tuple', 'Transform', 'ItemTransform', 'instantiate', 'PipedItems', 'Pipeline',
+           'BatchTransform', 'apply_tfm', 'sort_tfms']
 
 # %% ../nbs/04_pipeline.ipynb #ce940254
 def _plain_kwargs(kwargs: dict) -> dict:
@@ -25,21 +28,94 @@ class Stateful:
         kw = getattr(self, 'kwargs', {})
         return f"{type(self).__name__} -- {kw}" if kw else type(self).__name__
 
-class ItemTransform(Stateful):
-    "Base class of item transforms: `fixed` work (cacheable) then `random` work (redone on every read)."
-    order = 0
+def is_tuple(x: Any) -> bool:
+    "Whether a transform works on the parts of `x`: a tuple, but not a namedtuple (one value, as in fastai)."
+    return isinstance(x, tuple) and not hasattr(x, '_fields')
+
+class fastuple(tuple):
+    "A tuple made of several values, `fastuple(a, b, c)`, or of one iterable, `fastuple([a, b, c])` (fastcore's)."
+    def __new__(cls, x: Any = None, *rest):
+        if x is None and not rest: return super().__new__(cls, ())
+        if rest or not hasattr(x, '__iter__') or isinstance(x, (str, bytes)):
+            return super().__new__(cls, (x, *rest))
+        return super().__new__(cls, tuple(x))
+
+def map_tuple(f: Callable, x: Any, accepts: Callable[[Any], bool] | None = None) -> Any:
+    "`f(x)`; for a tuple, `f` of each part that `accepts` (the others as they are), in a tuple of `x`'s type."
+    if not is_tuple(x): return f(x)
+    return type(x)(tuple(f(o) if accepts is None or accepts(o) else o for o in x))
+
+class Transform(Stateful):
+    """The book's `Transform`: `encodes`, its inverse `decodes`, `setups` to learn from items; called on a tuple, it
+    works on each part it `accepts`. `split_idx`: only on that split (0 training, 1 validation); `order`: its place."""
+    order: int = 0
+    split_idx: int | None = None
+    vocab: list | None = None   # the classes it encodes to, when it has them (`Categorize`)
+    def __init__(self, enc: Callable | None = None, dec: Callable | None = None, split_idx: int | None = None,
+                 order: int | None = None):
+        if enc is not None: self.encodes, self.func = enc, enc   # a plain function of one value
+        if dec is not None: self.decodes = dec
+        if split_idx is not None: self.split_idx = split_idx
+        if order is not None: self.order = order
+
+    def encodes(self, x: Any) -> Any: return x
+    def decodes(self, x: Any) -> Any: return x
+    def setups(self, items: Sequence) -> None: "Learn what `encodes` needs from `items` (nothing, by default)."
+    def accepts(self, x: Any) -> bool:
+        "Whether this transform works on the value `x` (one part of a tuple): every value, unless a subclass says."
+        return True
+    def loss_func(self) -> Callable | None:
+        "The loss its outputs call for, when it knows one (`Categorize`: cross-entropy)."
+        return None
+
+    def _encode(self, x: Any, split_idx: int | None) -> Any: return self.encodes(x)
+    def __call__(self, x: Any, split_idx: int | None = None) -> Any:
+        if self.split_idx is not None and split_idx != self.split_idx: return x
+        return map_tuple(lambda o: self._encode(o, split_idx), x, self.accepts)
+    def decode(self, x: Any) -> Any:
+        "Undo `encodes` (on each part of a tuple it accepts), to show `x` as a person reads it."
+        return map_tuple(self.decodes, x, self.accepts)
+    def setup(self, items: Sequence | None = None, train_setup: bool = False) -> None:
+        "Call `setups` on `items` (on `items.train` when `train_setup` and there is one)."
+        self.setups(getattr(items, 'train', items) if train_setup else items)
+
+    def __repr__(self):
+        f = self.__dict__.get('func')
+        return f"{type(self).__name__}: {func_name(f)}" if f is not None else super().__repr__()
+
+# %% ../nbs/04_pipeline.ipynb #mla04b01
+class ItemTransform(Transform):
+    """Base class of learnlib's item transforms (on images): `fixed` work (cacheable) then `random` work (redone on
+    every read)."""
     def is_random(self, split_idx: int | None) -> bool: return False
     def fixed(self, x: Any, split_idx: int | None) -> Any: return x
     def random(self, x: Any, split_idx: int | None) -> Any: return x
-    def __call__(self, x: Any, split_idx: int | None = None) -> Any:
+    def accepts(self, x: Any) -> bool:
+        "An image: a PIL image, or an array or tensor of two dimensions or more (labels in a tuple pass by)."
+        return isinstance(x, Image.Image) or (isinstance(x, (Tensor, np.ndarray)) and x.ndim >= 2)
+    def _encode(self, x: Any, split_idx: int | None) -> Any:
         x = self.fixed(x, split_idx)
         return self.random(x, split_idx) if self.is_random(split_idx) else x
 
 # %% ../nbs/04_pipeline.ipynb #7581c413
+def instantiate(f: Any) -> Any:
+    "A transform class made with its defaults (the book passes `ToTensor` for `ToTensor()`); anything else as it is."
+    return f() if isinstance(f, type) and issubclass(f, Stateful) else f
+
+def _run(f: Callable, x: Any, split_idx: int | None) -> Any:
+    return f(x, split_idx) if isinstance(f, Transform) else f(x)
+
+class PipedItems:
+    "`items` as `pipeline` makes them, each made when it is read (`len`, indexing, iteration)."
+    def __init__(self, items: Sequence, pipeline: Pipeline): self.items, self.pipeline = items, pipeline
+    def __len__(self): return len(self.items)
+    def __getitem__(self, i: int) -> Any: return self.pipeline(item_at(self.items, i))
+    def __iter__(self): return (self[i] for i in range(len(self)))
+
 class Pipeline:
     "The functions that take one slot of an item from raw item to tensor, split into a cacheable and a random part."
-    def __init__(self, funcs: Sequence[Callable] = ()):
-        self.funcs = [f for f in funcs if f is not None]
+    def __init__(self, funcs: Sequence[Callable] | Callable = ()):
+        self.funcs = [instantiate(f) for f in as_list(funcs) if f is not None]
 
     def _cut(self, split_idx):
         "Index of the first function with random work on this split (len(funcs) if none)."
@@ -49,21 +125,35 @@ class Pipeline:
     def fixed(self, item: Any, split_idx: int | None = None) -> Any:
         "The part of the work that gives the same result every epoch."
         cut = self._cut(split_idx)
-        for f in self.funcs[:cut]: item = f(item, split_idx) if isinstance(f, ItemTransform) else f(item)
-        if cut < len(self.funcs): item = self.funcs[cut].fixed(item, split_idx)
+        for f in self.funcs[:cut]: item = _run(f, item, split_idx)
+        if cut < len(self.funcs):
+            f = self.funcs[cut]
+            item = map_tuple(lambda o: f.fixed(o, split_idx), item, f.accepts)
         return item
 
     def finish(self, x: Any, split_idx: int | None = None) -> Any:
         "The rest: the random work, redone on every read."
         cut = self._cut(split_idx)
         if cut == len(self.funcs): return x
-        x = self.funcs[cut].random(x, split_idx)
-        for f in self.funcs[cut + 1:]: x = f(x, split_idx) if isinstance(f, ItemTransform) else f(x)
+        f = self.funcs[cut]
+        x = map_tuple(lambda o: f.random(o, split_idx), x, f.accepts)
+        for f in self.funcs[cut + 1:]: x = _run(f, x, split_idx)
         return x
 
     def has_random(self, split_idx: int | None) -> bool: return self._cut(split_idx) < len(self.funcs)
     def __call__(self, item: Any, split_idx: int | None = None) -> Any: return self.finish(self.fixed(item, split_idx),
                                                                                            split_idx)
+    def decode(self, x: Any) -> Any:
+        "Undo the transforms, the last first (plain functions are skipped: they can't be undone)."
+        for f in reversed(self.funcs):
+            if isinstance(f, Transform): x = f.decode(x)
+        return x
+
+    def setup(self, items: Sequence) -> None:
+        "Set up each transform on `items` as the steps before it make them (read only by a transform that learns)."
+        for i, f in enumerate(self.funcs):
+            if isinstance(f, Transform): f.setup(PipedItems(items, Pipeline(self.funcs[:i])))
+
     def __repr__(self): return 'Pipeline: ' + ' -> '.join(step_name(f) for f in self.funcs)
 
 # %% ../nbs/04_pipeline.ipynb #3ea514eb
@@ -75,9 +165,9 @@ class BatchTransform(Stateful):
     def decode(self, x: Tensor) -> Tensor: return x
 
 def apply_tfm(tfm: Callable, x: Tensor, split_idx: int | None) -> Tensor:
-    "Run one batch transform (a `BatchTransform`, or a plain function of the batch) on `x`."
-    return tfm(x, split_idx) if isinstance(tfm, BatchTransform) else tfm(x)
+    "Run one batch transform (a `BatchTransform`, a `Transform`, or a plain function of the batch) on `x`."
+    return tfm(x, split_idx) if isinstance(tfm, (BatchTransform, Transform)) else tfm(x)
 
 def sort_tfms(tfms: Sequence | None) -> list:
-    "Transforms (one or a list) sorted by their `order`."
-    return sorted(as_list(tfms), key=lambda t: getattr(t, 'order', 0))
+    "Transforms (one or a list; a class is made with its defaults) sorted by their `order`."
+    return sorted((instantiate(t) for t in as_list(tfms)), key=lambda t: getattr(t, 'order', 0))

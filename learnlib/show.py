@@ -10,7 +10,7 @@ import numpy as np, torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['show_image', 'get_grid', 'show_images', 'subplots', 'show_points']
+__all__ = ['show_image', 'get_grid', 'show_images', 'subplots', 'show_points', 'show_mask']
 
 # %% ../nbs/03_show.ipynb #7f15d3fa
 def show_image(im, ax=None, figsize: tuple | None = None, title: str | None = None, ctx=None, cmap: str | None = None,
@@ -71,3 +71,10 @@ def show_points(points: Tensor, size: tuple[int, int], ax, color: str = 'lime', 
     "Draw `points` ((x, y) in -1..1; any shape that is pairs) on the axes `ax` of an image of `size` (h, w)."
     (h, w), xy = size, torch.as_tensor(points).detach().cpu().float().reshape(-1, 2)
     ax.scatter((xy[:, 0] + 1) * (w - 1) / 2, (xy[:, 1] + 1) * (h - 1) / 2, c=color, marker=marker, s=s, **kwargs)
+
+# %% ../nbs/03_show.ipynb #mla03a02
+def show_mask(mask: Tensor, ax, alpha: float = 0.5, cmap: str = 'tab20', vmax: int = 19, **kwargs) -> None:
+    "Draw `mask` (H×W class indices) over what the axes `ax` show; class 0 (the background) is left clear."
+    m = torch.as_tensor(mask).detach().cpu().numpy()
+    ax.imshow(np.ma.masked_equal(m, 0), cmap=cmap, alpha=alpha, vmin=0, vmax=vmax, interpolation='nearest', **kwargs)
+    ax.axis('off')

@@ -15,15 +15,15 @@ from .dataset import TensorDataset
 from .data import DataLoader, DataLoaders
 from .transforms import Normalize
 from .getters import RandomSplitter
-from .blocks import CategoryBlock
+from .blocks import CategoryBlock, CategoryMap
+from .models import SigmoidRange
 from .learner import Learner
-from .blocks import CategoryMap
 
 # %% auto #0
 __all__ = ['DATE_PARTS', 'PROCS', 'make_date', 'add_datepart', 'cont_cat_split', 'TabularProc', 'Categorify', 'FillStrategy',
            'FillMissing', 'NormalizeTab', 'proc_from_state', 'TabularPandas', 'rows_frame', 'TabularDataLoaders',
-           'emb_sz_rule', 'get_emb_sz', 'Embedding', 'sigmoid_range', 'SigmoidRange', 'LinBnDrop', 'TabularModel',
-           'tabular_config', 'plain_recipe', 'TabularLearner', 'tabular_learner']
+           'emb_sz_rule', 'get_emb_sz', 'Embedding', 'sigmoid_range', 'LinBnDrop', 'TabularModel', 'tabular_config',
+           'plain_recipe', 'TabularLearner', 'tabular_learner']
 
 # %% ../nbs/28_tabular.ipynb #5efc4413
 def make_date(df: pd.DataFrame, date_field: str) -> None:
@@ -486,14 +486,6 @@ class Embedding(nn.Embedding):
 def sigmoid_range(x: Tensor, low: float, high: float) -> Tensor:
     "A sigmoid squeezed into (`low`, `high`)."
     return torch.sigmoid(x) * (high - low) + low
-
-class SigmoidRange(nn.Module):
-    "The layer of `sigmoid_range`."
-    def __init__(self, low: float, high: float):
-        super().__init__()
-        self.low, self.high = low, high
-    def forward(self, x: Tensor) -> Tensor: return sigmoid_range(x, self.low, self.high)
-    def extra_repr(self) -> str: return f'low={self.low}, high={self.high}'
 
 class LinBnDrop(nn.Sequential):
     "A linear layer with batchnorm and dropout (`lin_first`: linear, activation, batchnorm, dropout)."
