@@ -46,3 +46,4 @@ from .tabular import *
 from .collab import *
 from .export import *
 from .interpret import *
+from .cleaner import *
