@@ -41,7 +41,7 @@ def chapters_folder(root: Path | None = None, installed: Path = INSTALLED_CHAPTE
                                 "from the repository (`pip wheel .`), or run this in a clone.") from None
 
 def chapter_title(nb_path: Path) -> str:
-    "The text of a notebook's first `# ` heading ('' if it has none)."
+    "The text of a notebook's first top-level heading, a line `# Title` ('' if it has none)."
     for cell in json.loads(Path(nb_path).read_text(encoding='utf-8'))['cells']:
         if cell['cell_type'] != 'markdown': continue
         for line in ''.join(cell['source']).splitlines():
