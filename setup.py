@@ -16,6 +16,7 @@ statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Produ
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
+app_requirements = shlex.split(cfg.get('app_requirements', ''))  # `learnlib serve`: Starlette, uvicorn, form parsing
 docs_requirements = shlex.split(cfg.get('docs_requirements', ''))  # `learnlib docs`: Sphinx, myst-nb, the book theme, selenium
 
 setuptools.setup(
@@ -26,10 +27,13 @@ setuptools.setup(
                  'Natural Language :: ' + cfg['language'].title(),
                  'Programming Language :: Python :: 3.11'] + (['License :: ' + lic[1]] if lic[1] else []),
     url=cfg['git_url'],
-    packages=setuptools.find_packages(include=['learnlib', 'learnlib.*']),
+    # the chapters ship with the package: nbs/chapters is installed as learnlib/chapters (`learnlib chapters`)
+    packages=setuptools.find_packages(include=['learnlib', 'learnlib.*']) + ['learnlib.chapters'],
+    package_dir={'learnlib.chapters': 'nbs/chapters'},
+    package_data={'learnlib.chapters': ['*.ipynb']},
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements, 'docs': docs_requirements},
+    extras_require={'dev': dev_requirements, 'docs': docs_requirements, 'app': app_requirements},
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',

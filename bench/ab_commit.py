@@ -62,7 +62,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)
     import learnlib.all as here
-    from learnlib.datasets import untar_data, URLs
+    from learnlib.download import untar_data, URLs
     with tempfile.TemporaryDirectory() as tmp:
         there = other_version(args.rev, Path(tmp))
         versions = {'here': here, args.rev: there}

@@ -11,9 +11,12 @@ epoch of `dls.train` beside the same model fed by the in-memory loop: what the p
 """
 import argparse, time, torch, torch.nn.functional as F
 from learnlib.core import defaults
-from learnlib.datasets import untar_data, URLs
-from learnlib.datablock import DataBlock, ImageBlock, CategoryBlock, GrandparentSplitter, get_image_files, parent_label
-from learnlib.transforms import PILImageBW, Normalize, mnist_stats
+from learnlib.download import untar_data, URLs
+from learnlib.datablock import DataBlock
+from learnlib.blocks import ImageBlock, CategoryBlock
+from learnlib.getters import GrandparentSplitter, get_image_files, parent_label
+from learnlib.image import PILImageBW
+from learnlib.transforms import Normalize, mnist_stats
 
 
 def sync(device):

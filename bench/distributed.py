@@ -21,9 +21,18 @@ GLOBAL_BS, LR, SEED = 128, 0.1, 42
 def worker(every_nth: int) -> None:
     "One contender: build MNIST's loaders, two timed fits (cold cache, then warm); rank 0 prints the result."
     import torch
-    from learnlib.all import (CategoryBlock, DataBlock, GrandparentSplitter, ImageBlock, Learner, Normalize, PILImageBW,
-                              URLs, CrossEntropyLossFlat, accuracy, get_image_files, num_distrib, parent_label,
-                              rank0_first, rank_distrib, set_seed, simple_cnn, untar_data)
+    from learnlib.blocks import CategoryBlock, ImageBlock
+    from learnlib.datablock import DataBlock
+    from learnlib.getters import GrandparentSplitter, get_image_files, parent_label
+    from learnlib.learner import Learner
+    from learnlib.transforms import Normalize
+    from learnlib.image import PILImageBW
+    from learnlib.download import URLs, untar_data
+    from learnlib.losses import CrossEntropyLossFlat
+    from learnlib.metrics import accuracy
+    from learnlib.distributed import num_distrib, rank0_first, rank_distrib
+    from learnlib.core import set_seed
+    from learnlib.models import simple_cnn
     world = num_distrib()
     path = rank0_first(untar_data, URLs.MNIST)
     def items(p): return get_image_files(p)[::every_nth]

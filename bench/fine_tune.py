@@ -23,14 +23,14 @@ THIS = Path(__file__).resolve()
 def animals_path() -> Path:
     "learnlib's ANIMALS folder (images/<class>_<n>.png); `BENCH_ANIMALS` overrides."
     if os.environ.get('BENCH_ANIMALS'): return Path(os.environ['BENCH_ANIMALS'])
-    from learnlib.datasets import URLs, untar_data
+    from learnlib.download import URLs, untar_data
     return untar_data(URLs.ANIMALS)
 
 def ensure_weights() -> None:
     "Put MobileNetV2's ImageNet checkpoint where torch.hub looks, through learnlib (both sides then read that file)."
     import torch
     if (Path(torch.hub.get_dir()) / 'checkpoints' / WEIGHTS).exists(): return
-    from learnlib.datasets import weights_file
+    from learnlib.download import weights_file
     weights_file(WEIGHTS)
 
 def subset(path: Path, n_per_class: int) -> Path:
@@ -57,9 +57,11 @@ def learnlib(path: str, epochs: int = 1, seed: int = SEED, threads: int | None =
     "learnlib as the book's chapter 1 writes it."
     from torchvision.models import mobilenet_v2
     from learnlib.core import set_seed
-    from learnlib.datablock import CategoryBlock, DataBlock, ImageBlock, RandomSplitter, get_image_files
+    from learnlib.blocks import CategoryBlock, ImageBlock
+    from learnlib.datablock import DataBlock
+    from learnlib.getters import RandomSplitter, get_image_files
     from learnlib.transforms import Resize
-    from learnlib.learner import error_rate
+    from learnlib.metrics import error_rate
     from learnlib.vision_learner import vision_learner
     threads = set_threads(threads)
     set_seed(seed)

@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SNIPPET = """
 import time; t0 = time.time()
 import json, sys, torch
-from learnlib.learner import Learner, accuracy
+from learnlib.learner import Learner
+from learnlib.metrics import accuracy
 from learnlib.data import DataLoaders
 t1 = time.time()
 x, y = torch.randn(64, 10), torch.randint(0, 2, (64,))

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse, cProfile, math, pstats, statistics, time
 import torch, torch.nn.functional as F
 from torch import nn
-from learnlib.learner import Learner, Adam, accuracy, norm_bias_params
+from learnlib.learner import Learner
+from learnlib.optimizer import Adam, norm_bias_params
+from learnlib.metrics import accuracy
 from learnlib.losses import CrossEntropyLossFlat
 
 

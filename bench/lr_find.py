@@ -32,7 +32,7 @@ THIS = Path(__file__).resolve()
 
 # ---------------------------------------------------------------- data (plain torch + PIL: both venvs have them)
 def sample_path() -> str:
-    from learnlib.datasets import URLs, untar_data
+    from learnlib.download import URLs, untar_data
     return str(untar_data(URLs.MNIST_SAMPLE))
 
 def load_tensors(path: str, n_train: int | None = None):
@@ -89,7 +89,7 @@ def fastai(path: str, n_train: int | None = None, threads: int | None = None) ->
     "fastai 2.8, `.bench-venv`; in-memory tensors through fastai's own DataLoader."
     import torch
     from fastai.vision.all import (CrossEntropyLossFlat, DataLoaders, Learner, set_seed, valley, slide, minimum, steep)
-    from learnlib.models import simple_cnn   # plain torch: the same builder as the learnlib side
+    from learnlib.models import simple_cnn  # plain torch: the same builder as the learnlib side
     threads = _threads(threads)
     (xt, yt), (xv, yv) = load_tensors(path, n_train)
     train_ds, valid_ds = list(zip(xt, yt)), list(zip(xv, yv))

@@ -25,7 +25,7 @@ THIS = Path(__file__).resolve()
 def mnist_path() -> Path:
     "learnlib's MNIST PNG folders (`untar_data(URLs.MNIST)`: training/<digit>/*.png, testing/...); `BENCH_MNIST` overrides."
     if os.environ.get('BENCH_MNIST'): return Path(os.environ['BENCH_MNIST'])
-    from learnlib.datasets import URLs, untar_data
+    from learnlib.download import URLs, untar_data
     return untar_data(URLs.MNIST)
 
 def subset(path: Path, n_train: int, n_valid: int) -> Path:
@@ -119,10 +119,14 @@ def learnlib(path: str, epochs: int = 1, bs: int = BS, lr: float = LR, seed: int
     "learnlib as a reader writes it (chapter 13), learnlib's venv."
     import torch
     from learnlib.core import set_seed
-    from learnlib.datablock import CategoryBlock, DataBlock, GrandparentSplitter, ImageBlock, get_image_files, parent_label
+    from learnlib.blocks import CategoryBlock, ImageBlock
+    from learnlib.datablock import DataBlock
+    from learnlib.getters import GrandparentSplitter, get_image_files, parent_label
     from learnlib.callbacks import Callback
-    from learnlib.transforms import Normalize, PILImageBW
-    from learnlib.learner import Learner, accuracy
+    from learnlib.transforms import Normalize
+    from learnlib.image import PILImageBW
+    from learnlib.learner import Learner
+    from learnlib.metrics import accuracy
     from learnlib.models import simple_cnn
     threads = set_threads(threads)
     set_seed(seed)
@@ -156,7 +160,7 @@ def fastai(path: str, epochs: int = 1, bs: int = BS, lr: float = LR, seed: int =
     import torch
     from fastai.vision.all import (Callback, CategoryBlock, DataBlock, GrandparentSplitter, ImageBlock, Learner,
                                    Normalize, PILImageBW, accuracy, get_image_files, parent_label, set_seed)
-    from learnlib.models import simple_cnn   # the same plain-torch builder as the other sides
+    from learnlib.models import simple_cnn  # the same plain-torch builder as the other sides
     threads = set_threads(threads)
     set_seed(seed)
     t0 = time.perf_counter()

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPET = """
 import time
-from learnlib.datasets import weights_file
+from learnlib.download import weights_file
 t = time.time()
 try: weights_file('mobilenet_v2-b0353104.pth')
 except Exception as e: print(type(e).__name__, str(e).splitlines()[1:3])

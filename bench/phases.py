@@ -24,8 +24,16 @@ PHASES = ('data', 'forward', 'loss', 'backward', 'step', 'rest')
 
 def _learnlib(path: Path, dls=None) -> tuple[dict, object]:
     "One `fit_one_cycle(1)` with a phase clock as a callback; builds the DataLoaders when `dls` is None."
-    from learnlib.all import (Callback, CategoryBlock, DataBlock, GrandparentSplitter, ImageBlock, Learner, Normalize,
-                              PILImageBW, accuracy, get_image_files, parent_label, set_seed, simple_cnn)
+    from learnlib.callbacks import Callback
+    from learnlib.blocks import CategoryBlock, ImageBlock
+    from learnlib.datablock import DataBlock
+    from learnlib.getters import GrandparentSplitter, get_image_files, parent_label
+    from learnlib.learner import Learner
+    from learnlib.transforms import Normalize
+    from learnlib.image import PILImageBW
+    from learnlib.metrics import accuracy
+    from learnlib.core import set_seed
+    from learnlib.models import simple_cnn
     set_seed(SEED)
     if dls is None:
         dls = DataBlock(blocks=(ImageBlock(cls=PILImageBW), CategoryBlock), get_items=get_image_files,

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #7cd3c8d5
 from __future__ import annotations
-import errno, os, pickle, platform, random, re, stat, sys, tempfile, time, types, zipfile
+import errno, inspect, os, pickle, platform, random, re, stat, sys, tempfile, time, types, zipfile
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,7 +14,7 @@ import numpy as np, torch
 # %% auto #0
 __all__ = ['defaults', 'STALE_AFTER', 'MODELS', 'set_seed', 'default_device', 'to_device', 'to_cpu', 'num_cpus', 'in_notebook',
            'default_num_workers', 'as_list', 'func_name', 'step_name', 'short_repr', 'item_at', 'atomic_save',
-           'safe_load', 'register_model']
+           'safe_load', 'tensor', 'to_np', 'doc', 'register_model']
 
 # %% ../nbs/00_core.ipynb #fff48eb0
 def set_seed(seed: int, reproducible: bool = False) -> None:
@@ -100,12 +100,14 @@ def item_at(items: Any, i: int) -> Any:
     return items.iloc[i] if hasattr(items, 'iloc') else items[i]
 
 # %% ../nbs/00_core.ipynb #6f1b3c52
-STALE_AFTER = 3600   # seconds: a temporary file untouched this long is a killed save's (a live one is written all along)
+# seconds: a temporary file untouched this long is a killed save's (a live one is written all along)
+STALE_AFTER = 3600
 _DISK_FULL = {errno.ENOSPC, getattr(errno, 'EDQUOT', errno.ENOSPC)}
 
 def _remove_stale_temps(path: Path) -> None:
     "Remove the temporary files of `path` that saves killed more than `STALE_AFTER` seconds ago left behind."
-    ours = re.compile(re.escape(f'.{path.name}.') + r'[^.]+\.tmp')   # not `.a.pth.x.<random>.tmp`: that one is a.pth.x's
+    # not `.a.pth.x.<random>.tmp`: that one is a.pth.x's
+    ours = re.compile(re.escape(f'.{path.name}.') + r'[^.]+\.tmp')
     try: temps = [p for p in path.parent.iterdir() if ours.fullmatch(p.name)]
     except OSError: return   # a folder we may write to but not list
     for tmp in temps:
@@ -137,7 +139,8 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(path)
     mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()   # as `open(path, 'w')` would
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')   # mode 0600 while it is written
+    # mode 0600 while it is written
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as f: torch.save(obj, f); f.flush(); os.fsync(f.fileno())
         os.chmod(tmp, mode)
@@ -159,10 +162,12 @@ def _what_is_wrong(path: Path, e: Exception) -> str | None:
     size = path.stat().st_size
     with open(path, 'rb') as f: head = f.read(32)
     again = 'Copy it again from where it came from, or save (or export) it again.'
-    if size == 0: return f"{path} is empty (0 bytes): whatever wrote or copied it stopped before writing anything. {again}"
+    if size == 0:
+        return f"{path} is empty (0 bytes): whatever wrote or copied it stopped before writing anything. {again}"
     if path.suffix == '.safetensors': return None   # torch.load hands these to the safetensors library, which says why
     not_torch = (f"{path} is not a PyTorch file ({size:,} bytes, starting {head[:8]!r}): learnlib reads only files "
-                 "written by `learn.save`, `learn.export` or `torch.save`. Check the path; if it is the right file, save "
+                 "written by `learn.save`, `learn.export` or `torch.save`. Check the path; if it is the right file, "
+                 "save "
                  "(or export) it again.")
     broken = (f"{path} is truncated or corrupt ({size:,} bytes): it was cut short or damaged while being written or "
               f"copied. {again}")
@@ -208,6 +213,36 @@ def safe_load(path: str | Path, map_location: Any = None) -> Any:
         why = _what_is_wrong(path, e)
         if why is None: raise
         raise ValueError(why) from e
+
+# %% ../nbs/00_core.ipynb #35250685
+def tensor(x: Any, *rest, **kwargs) -> torch.Tensor:
+    "A tensor from a tensor, a number, a list, an array, a pandas object or a PIL image (float64 made float32)."
+    if rest: x = (x, *rest)
+    if isinstance(x, torch.Tensor): res = x
+    elif isinstance(x, (tuple, list, int, float, bool)): res = torch.tensor(x, **kwargs)
+    else:
+        a = np.asarray(x.values if hasattr(x, 'values') and hasattr(x, 'iloc') else x)   # a pandas object: its values
+        if a.dtype == np.uint16: a = a.astype(np.float32)   # torch has no uint16 arithmetic
+        res = torch.as_tensor(a, **kwargs)
+    return res.float() if res.dtype is torch.float64 else res
+
+def to_np(x: Any) -> Any:
+    "`x` (a tensor, or lists, tuples and dicts of them) as NumPy arrays, detached and on the CPU."
+    if isinstance(x, torch.Tensor): return x.detach().cpu().numpy()
+    if isinstance(x, dict): return {k: to_np(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return type(x)(to_np(o) for o in x)
+    return x
+
+# %% ../nbs/00_core.ipynb #74cf7967
+def doc(obj: Any) -> None:
+    "Print `obj`'s signature, its docstring and the module that defines it, as the docs site shows them."
+    name = getattr(obj, '__qualname__', None) or func_name(obj)
+    try: sig = str(inspect.signature(obj, eval_str=True))
+    except Exception:   # annotations that name what the module doesn't import: as written
+        try: sig = str(inspect.signature(obj))
+        except (TypeError, ValueError): sig = ''
+    module = getattr(obj, '__module__', None) or type(obj).__module__
+    print(f'{name}{sig}\n\n{inspect.getdoc(obj) or "(no docstring)"}\n\nfrom {module}')
 
 # %% ../nbs/00_core.ipynb #4a7c9d21
 MODELS: dict[str, Callable] = {}

@@ -17,11 +17,12 @@ class BaseLossFlat:
     "Wrap a PyTorch loss `loss_cls` so that it flattens predictions and targets along `axis` first."
     def __init__(self, loss_cls: type[nn.Module], *args, axis: int = -1, flatten: bool = True, floatify: bool = False,
                  is_2d: bool = True, **kwargs):
-        self.func, self.axis, self.flatten, self.floatify, self.is_2d = loss_cls(*args, **kwargs), axis, flatten, floatify, is_2d
+        self.func, self.axis, self.flatten = loss_cls(*args, **kwargs), axis, flatten
+        self.floatify, self.is_2d = floatify, is_2d
         self.kwargs = dict(axis=axis, **kwargs)  # what `state` needs to rebuild this loss
 
     def __call__(self, inp: Tensor, targ: Tensor) -> Tensor:
-        if targ.dtype in (torch.int8, torch.int16, torch.int32): targ = targ.long()
+        if targ.dtype in (torch.uint8, torch.int8, torch.int16, torch.int32): targ = targ.long()
         if self.floatify and targ.dtype != torch.float16: targ = targ.float()
         if self.axis != -1: inp = inp.movedim(self.axis, -1)  # class axis last, the others keep their order
         if self.flatten:  # this runs every batch: reshape only what is not flat already
@@ -80,6 +81,9 @@ class LabelSmoothingCrossEntropy(nn.Module):
         if self.reduction == 'mean': uniform = uniform.mean()
         elif self.reduction == 'sum': uniform = uniform.sum()
         return torch.lerp(labelled, uniform, self.eps)
+
+    def activation(self, x: Tensor) -> Tensor: return F.softmax(x, dim=-1)   # `get_preds` gives probabilities
+    def decodes(self, x: Tensor) -> Tensor: return x.argmax(dim=-1)
 
 class LabelSmoothingCrossEntropyFlat(CrossEntropyLossFlat):
     "`LabelSmoothingCrossEntropy` over the flattened input; read as cross-entropy's (softmax, argmax)."
