@@ -10,9 +10,10 @@ from torch import Tensor, nn
 from .losses import MSELossFlat
 from .getters import RandomSplitter
 from .blocks import TransformBlock
+from .models import sigmoid_range
 from .tabular import (
     TabularPandas, TabularDataLoaders, TabularModel, TabularLearner, Categorify, Embedding, get_emb_sz, tabular_config,
-    plain_recipe, rows_frame, sigmoid_range)
+    plain_recipe, rows_frame)
 
 # %% auto #0
 __all__ = ['CollabDataLoaders', 'TabularCollab', 'EmbeddingDotBias', 'EmbeddingNN', 'collab_learner']

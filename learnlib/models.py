@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 # %% auto #0
 __all__ = ['Flatten', 'Module', 'Lambda', 'sequential', 'conv', 'simple_cnn', 'NormType', 'ConvLayer', 'ResBlock', 'ResNet',
-           'xresnet18', 'xresnet34', 'xresnet50', 'AdaptiveConcatPool2d', 'SigmoidRange']
+           'xresnet18', 'xresnet34', 'xresnet50', 'AdaptiveConcatPool2d', 'sigmoid_range', 'SigmoidRange']
 
 # %% ../nbs/22_models.ipynb #7d86c128
 class Flatten(nn.Module):
@@ -170,10 +170,14 @@ class AdaptiveConcatPool2d(nn.Module):
     def forward(self, x: Tensor) -> Tensor: return torch.cat([self.max_pool(x), self.avg_pool(x)], 1)
 
 # %% ../nbs/22_models.ipynb #fd788252
+def sigmoid_range(x: Tensor, low: float, high: float) -> Tensor:
+    "A sigmoid squeezed into (`low`, `high`)."
+    return torch.sigmoid(x) * (high - low) + low
+
 class SigmoidRange(nn.Module):
-    "Sigmoid rescaled to `(low, high)`."
+    "The layer of `sigmoid_range`: a sigmoid rescaled to `(low, high)`."
     def __init__(self, low: float, high: float):
         super().__init__()
         self.low, self.high = low, high
-    def forward(self, x: Tensor) -> Tensor: return torch.sigmoid(x) * (self.high - self.low) + self.low
+    def forward(self, x: Tensor) -> Tensor: return sigmoid_range(x, self.low, self.high)
     def extra_repr(self) -> str: return f'low={self.low}, high={self.high}'

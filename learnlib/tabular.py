@@ -22,8 +22,8 @@ from .learner import Learner
 # %% auto #0
 __all__ = ['DATE_PARTS', 'PROCS', 'make_date', 'add_datepart', 'cont_cat_split', 'TabularProc', 'Categorify', 'FillStrategy',
            'FillMissing', 'NormalizeTab', 'proc_from_state', 'TabularPandas', 'rows_frame', 'TabularDataLoaders',
-           'emb_sz_rule', 'get_emb_sz', 'Embedding', 'sigmoid_range', 'LinBnDrop', 'TabularModel', 'tabular_config',
-           'plain_recipe', 'TabularLearner', 'tabular_learner']
+           'emb_sz_rule', 'get_emb_sz', 'Embedding', 'LinBnDrop', 'TabularModel', 'tabular_config', 'plain_recipe',
+           'TabularLearner', 'tabular_learner']
 
 # %% ../nbs/28_tabular.ipynb #5efc4413
 def make_date(df: pd.DataFrame, date_field: str) -> None:
@@ -482,10 +482,6 @@ class Embedding(nn.Embedding):
     def __init__(self, ni: int, nf: int, std: float = 0.01):
         super().__init__(ni, nf)
         nn.init.trunc_normal_(self.weight, std=std, a=-2 * std, b=2 * std)
-
-def sigmoid_range(x: Tensor, low: float, high: float) -> Tensor:
-    "A sigmoid squeezed into (`low`, `high`)."
-    return torch.sigmoid(x) * (high - low) + low
 
 class LinBnDrop(nn.Sequential):
     "A linear layer with batchnorm and dropout (`lin_first`: linear, activation, batchnorm, dropout)."
