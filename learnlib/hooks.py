@@ -117,7 +117,8 @@ def summary(learn) -> PrettyString:
     """A table of the model's layers (those without sublayers), each with its output's shape for one training batch,
     its parameter count and whether they train; then the totals, the optimizer, the loss and the callbacks."""
     leaves = [m for m in learn.model.modules() if not list(m.children())]
-    b = next(iter(learn.dls.train))
+    dl = learn.dls.train   # one batch, not an epoch: a cold cache isn't filled for a summary
+    b = dl.one_batch() if hasattr(dl, 'one_batch') else next(iter(dl))
     xb = tuple(b[:getattr(learn.dls, 'n_inp', 1 if len(b) == 1 else len(b) - 1)])
     was_training = learn.model.training
     with Hooks(leaves, lambda m, i, o: _shape(o)) as hooks, torch.no_grad():
