@@ -11,9 +11,8 @@ from .losses import MSELossFlat
 from .getters import RandomSplitter
 from .blocks import TransformBlock
 from .models import sigmoid_range
-from .tabular import (
-    TabularPandas, TabularDataLoaders, TabularModel, TabularLearner, Categorify, Embedding, get_emb_sz, tabular_config,
-    plain_recipe, rows_frame)
+from .tabular import TabularPandas, TabularDataLoaders, Categorify, rows_frame
+from .tabular_learner import TabularModel, TabularLearner, Embedding, get_emb_sz, tabular_config, plain_recipe
 
 # %% auto #0
 __all__ = ['CollabDataLoaders', 'TabularCollab', 'EmbeddingDotBias', 'EmbeddingNN', 'collab_learner']

@@ -29,7 +29,8 @@ from .program import model_from_program, check_weights
 from .learner import Learner
 from .vision_models import model_meta, create_vision_model, body_head_split
 from .arch import create_unet_model
-from .tabular import TabularModel, TabularDataLoaders, TabularLearner
+from .tabular import TabularDataLoaders
+from .tabular_learner import TabularModel, TabularLearner
 from .collab import CollabDataLoaders, EmbeddingDotBias, EmbeddingNN
 
 # %% auto #0
