@@ -12,6 +12,7 @@ from PIL import Image  # noqa: F401
 from torchvision.models import resnet18, resnet34, resnet50, mobilenet_v2  # noqa: F401
 # learnlib, in the order the modules build on each other (after the above: where a name is in both, learnlib's wins)
 from .core import *
+from .bars import *
 from .fetch import *
 from .download import *
 from .losses import *

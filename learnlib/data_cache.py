@@ -9,6 +9,7 @@ from array import array
 from typing import Any, Callable
 from torch import Tensor
 from .core import defaults, item_at
+from .bars import progress_bar
 from .dataset import ItemDataset, fetch_batch, start_workers
 
 # %% auto #0
@@ -266,14 +267,19 @@ def fill_while_training(dataset: CachedDataset, batches: list[Tensor], num_worke
     fills = [(dataset, torch.cat(batches))] if n > 0 and batches else []
     if fills: fills += [(ds, torch.arange(len(ds))) for ds in dataset.fill_next if len(ds) and ds.needs_fill]
     ahead = _start_filling(fills, n) if fills else None
+    jobs, taken = sum(math.ceil(len(order) / _FILL_CHUNK) for _, order in fills), 0
     def keep(k: int, done: list, stamps: list, rest: list) -> int:
         "Store one job's result; how many of this epoch's items it brought."
-        ds = fills[k][0]
+        nonlocal taken
+        ds, taken = fills[k][0], taken + 1
         if done: ds.mark_ready(torch.tensor(done), stamps)
         for i, xs, stamp in rest: ds.store(i, xs, stamp)
         return len(done) + len(rest) if k == 0 else 0
+    def caching(label: str):
+        "The jobs not yet stored, with a bar when they take a while (no batch is drawing one meanwhile)."
+        return progress_bar(ahead, jobs - taken, label=label, leave=False, after=2)
     if first and ahead is not None:   # no core to spare while training: decode everything now, on every core
-        for result in ahead:
+        for result in caching(f'caching {sum(len(order) for _, order in fills):,} items'):
             keep(*result)
             if not dataset.cache: break
         ahead = None
@@ -284,7 +290,7 @@ def fill_while_training(dataset: CachedDataset, batches: list[Tensor], num_worke
             delivered += keep(*next(ahead))
             if not dataset.cache: ahead = None   # the cache gave up: stop the workers
         yield fetch_batch(dataset, idxs)
-    for result in ahead or ():   # the rest: the validation set, decoded while we trained
+    for result in caching('caching the rest') if ahead is not None else ():   # the validation set, mostly
         keep(*result)
         if not dataset.cache: break
     if not dataset.cache: return

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 import numpy as np
 from PIL import Image
+from .bars import progress_bar
 from .fetch import CLIENT_TIMEOUT, ChecksumError, FetchError, Remote, Source, _install, check_file, learnlib_home
 
 # %% auto #0
@@ -108,7 +109,8 @@ def _mnist_layout(splits, out: Path, classes: tuple[str, ...]):
     for split, (images, labels) in zip(('training', 'testing'), splits):
         folders = [out/split/_folder_name(c) for c in classes]
         for folder in folders: folder.mkdir(parents=True)
-        for i, (image, label) in enumerate(zip(images, labels)): _save_png(image, folders[label]/f'{i}.png')
+        pngs = progress_bar(enumerate(zip(images, labels)), len(images), label=f'{out.name}/{split}: PNGs', after=2)
+        for i, (image, label) in pngs: _save_png(image, folders[label]/f'{i}.png')
 
 def _sample_layout(splits, out: Path):
     """fastai's mnist_sample: the 3s and 7s, `train/` from MNIST's training set, `valid/` from its test set, and
@@ -130,7 +132,7 @@ def _animals_layout(arrays, out: Path):
     images, labels = arrays
     (out/'images').mkdir(parents=True)
     counts = [0]*len(ANIMAL_CLASSES)
-    for image, label in zip(images, labels):
+    for image, label in progress_bar(zip(images, labels), len(images), label=f'{out.name}: PNGs', after=2):
         counts[label] += 1
         _save_png(image, out/'images'/f'{ANIMAL_CLASSES[label]}_{counts[label]}.png')
 

@@ -5,15 +5,15 @@
 # %% ../nbs/18_progress.ipynb #d8604298
 from __future__ import annotations
 import os, sys, time, torch
-from typing import Any, Iterable
+from typing import Any
 from torch import Tensor
 from .core import in_notebook, func_name
+from .bars import format_time, html_bar, text_bar, terminal_stream, _can_display
 from .callbacks import Callback
 from .metrics import check_metric_targets
 
 # %% auto #0
-__all__ = ['SmoothedLoss', 'format_time', 'format_value', 'TextLogger', 'html_table', 'html_bar', 'text_bar', 'terminal_stream',
-           'ProgressCallback', 'progress_bar', 'Recorder']
+__all__ = ['SmoothedLoss', 'format_value', 'TextLogger', 'html_table', 'ProgressCallback', 'Recorder']
 
 # %% ../nbs/18_progress.ipynb #9347224a
 class SmoothedLoss:
@@ -28,12 +28,6 @@ class SmoothedLoss:
     def value(self) -> float: return self.avg / (1 - self.beta ** self.count) if self.count else float('nan')
 
 # %% ../nbs/18_progress.ipynb #0dae48cc
-def format_time(seconds: float) -> str:
-    "`mm:ss`, or `h:mm:ss` past an hour."
-    seconds = int(seconds)
-    h, m, s = seconds // 3600, seconds // 60 % 60, seconds % 60
-    return f'{h}:{m:02d}:{s:02d}' if h else f'{m:02d}:{s:02d}'
-
 def format_value(v: Any) -> str:
     "A cell of the table: floats with 6 decimals, `None` (nothing measured) as blank."
     if v is None: return ''
@@ -56,32 +50,6 @@ def html_table(names: list, rows: list[list]) -> str:
     body = ''.join('<tr>' + ''.join(f'<td>{format_value(v)}</td>' for v in row) + '</tr>' for row in rows)
     return (f'<table border="1" class="dataframe"><thead><tr style="text-align: left;">{head}</tr></thead>'
             f'<tbody>{body}</tbody></table>')
-
-def html_bar(i: int, n: int, elapsed: float, label: str = '') -> str:
-    "A progress bar with counts and elapsed/remaining time."
-    remaining = elapsed / i * (n - i) if i else 0
-    return (f'<progress value="{i}" max="{n}" style="width:300px;height:20px"></progress> '
-            f'{label} {i}/{n} [{format_time(elapsed)}&lt;{format_time(remaining)}]')
-
-def text_bar(i: int, n: int, elapsed: float, label: str = '', loss: float | None = None, width: int = 20) -> str:
-    "The bar as one line of text for a terminal: `train |##########          | 5/10 [00:10<00:10] loss 0.4321`."
-    remaining = elapsed / i * (n - i) if i else 0
-    done = width * i // n if n else width
-    line = f"{label} |{'#' * done}{' ' * (width - done)}| {i}/{n} [{format_time(elapsed)}<{format_time(remaining)}]"
-    return line + ('' if loss is None else f' loss {loss:.4f}')
-
-def terminal_stream(mode: str = ''):
-    """Where a text bar is drawn: stdout when it is a terminal (outside Jupyter); stderr with `mode` 'bar' (the
-    chapter runner's kernel, whose runner echoes it); None for a file, a pipe or `mode` 'text'."""
-    if mode == 'bar': return sys.stderr
-    if mode == 'text' or in_notebook(): return None
-    return sys.stdout if getattr(sys.stdout, 'isatty', lambda: False)() else None
-
-def _can_display() -> bool:
-    "Whether an IPython shell is running that can show and update HTML (a notebook kernel, or nbdev's test shell)."
-    try: from IPython.core.interactiveshell import InteractiveShell
-    except ImportError: return False
-    return InteractiveShell.initialized()
 
 class ProgressCallback(Callback):
     """In Jupyter: a live HTML table of the epochs and a bar over the batches. In a terminal: a text bar over the
@@ -126,20 +94,6 @@ class ProgressCallback(Callback):
         if self.terminal: self._clear(); self.learn.logger, self.terminal = self.old_logger, None
         if not self.active: return
         self.bar.update(self._HTML('')); self.learn.logger, self.active = self.old_logger, False
-
-# %% ../nbs/18_progress.ipynb #2a3eed5d
-def progress_bar(iterable: Iterable, total: int | None = None, leave: bool = True, display: bool = True):
-    "Each item of `iterable`; in Jupyter, with a bar of how many of the `total` are done (it stays after if `leave`)."
-    if total is None and hasattr(iterable, '__len__'): total = len(iterable)
-    if not (display and total and in_notebook() and _can_display()): yield from iterable; return
-    from IPython.display import display as show, HTML
-    bar, start, shown = show(HTML(''), display_id=True), time.perf_counter(), 0.
-    for i, item in enumerate(iterable, 1):
-        yield item
-        now = time.perf_counter()
-        if now - shown > ProgressCallback.refresh or i == total:
-            bar.update(HTML(html_bar(i, total, now - start))); shown = now
-    if not leave: bar.update(HTML(''))
 
 # %% ../nbs/18_progress.ipynb #a3cf2898
 class Recorder(Callback):
