@@ -15,7 +15,7 @@ from .pipeline import apply_tfm, sort_tfms
 from .dataset import BaseDataset, TensorDataset, fetch_batch, start_workers
 
 # %% auto #0
-__all__ = ['DataLoader', 'TorchLoader', 'DataLoaders']
+__all__ = ['DataLoader', 'TorchLoader', 'DataLoaders', 'split_batch']
 
 # %% ../nbs/07_data.ipynb #68bc18ab
 class _Batches(torch.utils.data.Dataset):
@@ -415,3 +415,9 @@ class DataLoaders:
         return (f"DataLoaders(train: {self.train.n_items()} items, valid: {self.valid.n_items()} items, "
                 f"bs={self.train.bs}, "
                 f"device={self.device}, vocab={short_repr(self.vocab, 60)}, c={self.c}, loss_func={self.loss_func})")
+
+# %% ../nbs/07_data.ipynb #da0b0002
+def split_batch(dls: Any, b: tuple | list) -> tuple[tuple, tuple]:
+    "`(inputs, targets)` of batch `b`: its first `dls.n_inp` parts, and the rest (without `n_inp`: all but the last)."
+    n_inp = getattr(dls, 'n_inp', 1 if len(b) == 1 else len(b) - 1)
+    return tuple(b[:n_inp]), tuple(b[n_inp:])

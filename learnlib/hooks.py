@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 from fastcore.basics import PrettyString
 from .callbacks import Callback
+from .data import split_batch
 
 # %% auto #0
 __all__ = ['Hook', 'Hooks', 'hook_output', 'hook_outputs', 'ActivationStats', 'summary']
@@ -119,7 +120,7 @@ def summary(learn) -> PrettyString:
     leaves = [m for m in learn.model.modules() if not list(m.children())]
     dl = learn.dls.train   # one batch, not an epoch: a cold cache isn't filled for a summary
     b = dl.one_batch() if hasattr(dl, 'one_batch') else next(iter(dl))
-    xb = tuple(b[:getattr(learn.dls, 'n_inp', 1 if len(b) == 1 else len(b) - 1)])
+    xb, _ = split_batch(learn.dls, b)
     was_training = learn.model.training
     with Hooks(leaves, lambda m, i, o: _shape(o)) as hooks, torch.no_grad():
         learn.model.eval()(*xb)

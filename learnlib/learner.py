@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable, Any
 from torch import Tensor, nn
 from .core import as_list, atomic_save, func_name, safe_load
+from .data import split_batch
 from .callbacks import (
     CallbackHost, CancelFitException, CancelEpochException, CancelTrainException, CancelValidException,
     CancelBatchException, CancelStepException, CancelBackwardException, PHASES, MixedPrecision)
@@ -148,8 +149,7 @@ class Learner(CallbackHost):
         self(after)
 
     def _split(self, b):
-        n_inp = getattr(self.dls, 'n_inp', 1 if len(b) == 1 else len(b) - 1)
-        self.xb, self.yb = tuple(b[:n_inp]), tuple(b[n_inp:])
+        self.xb, self.yb = split_batch(self.dls, b)
         if self.iter == 0: self._input_dtype = input_dtype(self)   # once per pass over a loader, from its first batch
         if self._input_dtype is not None:
             self.xb = tuple(x.to(self._input_dtype) if isinstance(x, Tensor) and x.is_floating_point() else x
@@ -375,7 +375,7 @@ def _program_or_warn(learn) -> dict | None:
         warnings.warn("The model has no recipe, and there is no batch to trace it on: the validation and training sets "
                       "have no items. load_learner will need the model: `load_learner(fname, model=MyModel(...))`.")
         return None
-    xb = b[:getattr(learn.dls, 'n_inp', 1)]
+    xb, _ = split_batch(learn.dls, b)
     try: return program_state(get_model(learn.model), xb)
     except Exception as e:
         warnings.warn(f"The model has no recipe and torch.export can't trace it ({type(e).__name__}: {str(e)[:200]}); "
