@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 import numpy as np, torch
 from torch import Tensor
+import pandas as pd
 from .core import as_list, item_at, step_name, short_repr
 from .pipeline import Pipeline, ItemTransform, apply_tfm
 from .dataset import CollateError, collate, map_items
@@ -364,7 +365,6 @@ class ImageDataLoaders:
                  delimiter: str | None = None,
                  **kwargs) -> DataLoaders:
         "`from_df` on the CSV file `path/csv_fname`."
-        import pandas as pd
         return ImageDataLoaders.from_df(pd.read_csv(Path(path)/csv_fname, header=header, delimiter=delimiter), path,
                                         **kwargs)
 

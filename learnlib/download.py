@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any, Callable
 import numpy as np
 from PIL import Image
+import torch
+from torchvision.models import MobileNet_V2_Weights
 from .bars import progress_bar
 from .fetch import CLIENT_TIMEOUT, ChecksumError, FetchError, Remote, Source, _install, check_file, learnlib_home
 
@@ -377,7 +379,6 @@ def _hub_entry(filename: str):
 
 def weights_file(filename: str, sources: tuple[Source, ...] | None = None, checksum: str | None = None) -> Path:
     "Make sure torchvision checkpoint `filename` is in torch.hub's checkpoint folder; its path."
-    import torch
     folder = Path(torch.hub.get_dir())/'checkpoints'  # honours TORCH_HOME, as torchvision does
     known_checksum, known_sources = WEIGHTS.get(filename) or _hub_entry(filename)
     sources, checksum = sources if sources is not None else known_sources, checksum or known_checksum
@@ -408,7 +409,6 @@ def sample_image(name: str = 'chelsea') -> Path:
 
 def imagenet_categories() -> list[str]:
     "The 1,000 ImageNet class names, in the order of a torchvision model's outputs."
-    from torchvision.models import MobileNet_V2_Weights
     return list(MobileNet_V2_Weights.IMAGENET1K_V1.meta['categories'])
 
 # %% ../nbs/01_download.ipynb #a2e1c740

@@ -8,6 +8,7 @@ from typing import Callable, Iterable
 import torch
 from torch import Tensor, nn
 from fastcore.basics import PrettyString
+import matplotlib.pyplot as plt
 from .callbacks import Callback
 from .data import split_batch
 
@@ -98,14 +99,12 @@ class ActivationStats(Callback):
         return torch.stack([s[idx]['hist'] for s in self.stats]).t().float().log1p().cpu()
     def plot_layer_stats(self, idx: int, axs=None) -> None:
         "Plot the mean, std and % near zero of layer `idx` over the training batches (on three `axs`, if given)."
-        import matplotlib.pyplot as plt
         if axs is None: axs = plt.subplots(1, 3, figsize=(12, 3))[1]
         for ax, values, title in zip(axs, self.layer_stats(idx).t(), ('mean', 'std', '% near zero')):
             ax.plot(values.numpy())
             ax.set_title(title)
     def color_dim(self, idx: int, figsize=(10, 5), ax=None) -> None:
         "The histogram of layer `idx` at each batch as an image: time left to right, activation size bottom to top."
-        import matplotlib.pyplot as plt
         if ax is None: ax = plt.subplots(figsize=figsize)[1]
         ax.imshow(self.hist(idx).numpy(), origin='lower', aspect='auto')
         ax.axis('off')

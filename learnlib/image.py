@@ -12,6 +12,7 @@ from torchvision.io import decode_image, ImageReadMode
 from PIL import Image, JpegImagePlugin
 from torch import Tensor
 import torchvision.transforms.v2.functional as TF
+import matplotlib.pyplot as plt
 from .core import tensor
 from .show import show_image
 
@@ -180,7 +181,6 @@ class TensorImage(Tensor):
     "A tensor holding an image (C×H×W or H×W) that shows itself: `TensorImage(t).show(ctx=ax)`."
     def show(self, ctx=None, **kwargs):
         "Draw it on the axes `ctx` (a new figure if None), as `show_image` does; returns the axes."
-        import matplotlib.pyplot as plt
         ax = ctx if ctx is not None else plt.subplots(figsize=kwargs.pop('figsize', None))[1]
         show_image(self.as_subclass(Tensor), ax=ax, **kwargs)
         return ax

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import numpy as np, torch
 from torch import Tensor
+import matplotlib.pyplot as plt
 from .show import show_images
 
 # %% auto #0
@@ -28,7 +29,6 @@ def _most_confused(cm: np.ndarray, vocab, min_val: int = 1) -> list[tuple[str, s
 # %% ../nbs/31_interpret.ipynb #bb32a608
 def _plot_confusion(cm: np.ndarray, labels: list[str], normalize: bool = False, title: str = 'Confusion matrix',
                     cmap: str = 'Blues', norm_dec: int = 2, plot_txt: bool = True, figsize=None, ax=None, **kwargs):
-    import matplotlib.pyplot as plt
     if normalize: cm = cm.astype(float) / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     n = len(labels)
     if ax is None: ax = plt.figure(figsize=figsize or (max(4, 0.6 * n + 2),) * 2, **kwargs).add_subplot()
@@ -122,7 +122,6 @@ class ClassificationInterpretation:
     def plot_top_losses(self, k: int = 9, largest: bool = True, nrows: int | None = None, ncols: int | None = None,
                         figsize=None, **kwargs) -> None:
         "Show the `k` items with the largest (or smallest) losses, titled prediction/actual/loss/probability."
-        import matplotlib.pyplot as plt
         if self.dl is None: raise ValueError("No images to show: build the interpretation with `from_learner`, which "
                                              "keeps the loader.")
         _, idxs = self.top_losses(k, largest)

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any, Callable, Sequence
 import numpy as np, torch
 from torch import Tensor
+import matplotlib.pyplot as plt
 from .core import as_list, func_name
 from .callbacks import Callback, CancelFitException, CancelValidException
 from .progress import SmoothedLoss
@@ -83,7 +84,6 @@ def _curve(learn_or_recorder: Any) -> tuple[list, list]:
 def plot_lr_find(learn_or_recorder: Any, skip_end: int = 5, suggestions: dict | tuple | None = None,
                  ax: Any = None, **kwargs) -> None:
     "Plot loss against learning rate on a log scale, with a marker per suggestion (on `ax`, if given)."
-    import matplotlib.pyplot as plt  # only when plotting: importing learnlib stays fast
     lrs, losses = _curve(learn_or_recorder)
     if skip_end > 0: lrs, losses = lrs[:-skip_end], losses[:-skip_end]
     if ax is None: _, ax = plt.subplots(1, 1, **kwargs)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os, sys, time, torch
 from typing import Any
 from torch import Tensor
+import matplotlib.pyplot as plt
+from IPython.display import display, HTML
 from .core import in_notebook, func_name
 from .bars import format_time, html_bar, text_bar, terminal_stream, _can_display
 from .callbacks import Callback
@@ -63,7 +65,6 @@ class ProgressCallback(Callback):
         self.terminal = None if self.active else terminal_stream(mode)
         if self.terminal: self.shown, self.old_logger, self.learn.logger = '', self.learn.logger, self._print_row
         if not self.active: return
-        from IPython.display import display, HTML
         self._HTML, self.rows, self.names = HTML, [], []
         self.old_logger, self.learn.logger = self.learn.logger, self._log
         self.table, self.bar = display(HTML(''), display_id=True), display(HTML(''), display_id=True)
@@ -157,7 +158,6 @@ class Recorder(Callback):
 
     def plot_loss(self, skip_start: int = 5, with_valid: bool = True, ax=None) -> None:
         "Training loss per batch; validation loss at the end of each epoch (on `ax`, if given)."
-        import matplotlib.pyplot as plt
         if ax is None: ax = plt.subplots()[1]
         ax.plot(range(skip_start, len(self.losses)), self.losses[skip_start:], label='train')
         if with_valid and self.values:
@@ -165,7 +165,6 @@ class Recorder(Callback):
         ax.legend()
     def plot_sched(self, keys: list[str] | None = None, figsize=None) -> None:
         "Each scheduled hyper-parameter (or the learning rate) per training batch."
-        import matplotlib.pyplot as plt
         hps = self.hps or {'lr': self.lrs}
         keys = keys or list(hps)
         fig, axs = plt.subplots(1, len(keys), figsize=figsize or (6 * len(keys), 4), squeeze=False)

@@ -8,6 +8,7 @@ import math
 from typing import Sequence
 import numpy as np, torch
 from torch import Tensor
+import matplotlib.pyplot as plt
 
 # %% auto #0
 __all__ = ['show_image', 'get_grid', 'show_images', 'subplots', 'show_points', 'show_mask']
@@ -17,7 +18,6 @@ def show_image(im, ax=None, figsize: tuple | None = None, title: str | None = No
                title_color: str | None = None, **kwargs) -> None:
     """Show one image (tensor C×H×W or H×W, array, or PIL image) on `ax` (or `ctx`; a new figure if neither), with a
     title."""
-    import matplotlib.pyplot as plt
     ax = ax if ax is not None else ctx
     if hasattr(im, 'getdata') and not isinstance(im, Tensor): im = np.asarray(im)   # a PIL image
     if isinstance(im, Tensor):
@@ -38,7 +38,6 @@ def show_image(im, ax=None, figsize: tuple | None = None, title: str | None = No
 def get_grid(n: int, nrows: int | None = None, ncols: int | None = None, figsize: tuple | None = None,
              imsize: float = 3.):
     "A grid of at least `n` matplotlib axes (the unused ones hidden), `imsize` inches each unless `figsize` is given."
-    import matplotlib.pyplot as plt
     nrows = nrows or (math.ceil(n / ncols) if ncols else int(math.ceil(math.sqrt(n))))
     ncols = ncols or math.ceil(n / nrows)
     figsize = figsize or (ncols * imsize, nrows * imsize)
@@ -60,7 +59,6 @@ def show_images(ims: Sequence, nrows: int | None = None, ncols: int | None = Non
 def subplots(nrows: int = 1, ncols: int = 1, figsize: tuple | None = None, imsize: float = 3.,
              suptitle: str | None = None, **kwargs) -> tuple:
     "`(fig, axs)`: matplotlib's `subplots`, `imsize` inches an axes unless `figsize` is given; `axs` always an array."
-    import matplotlib.pyplot as plt
     fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (ncols * imsize, nrows * imsize), **kwargs)
     if suptitle is not None: fig.suptitle(suptitle)
     return fig, np.array([axs]) if nrows * ncols == 1 else axs
