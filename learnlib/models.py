@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 # %% auto #0
 __all__ = ['Flatten', 'Module', 'Lambda', 'sequential', 'conv', 'simple_cnn', 'NormType', 'ConvLayer', 'ResBlock', 'ResNet',
-           'xresnet18', 'xresnet34', 'xresnet50', 'AdaptiveConcatPool2d', 'sigmoid_range', 'SigmoidRange']
+           'xresnet18', 'xresnet34', 'xresnet50', 'AdaptiveConcatPool2d', 'LinBnDrop', 'sigmoid_range', 'SigmoidRange']
 
 # %% ../nbs/22_models.ipynb #7d86c128
 class Flatten(nn.Module):
@@ -168,6 +168,16 @@ class AdaptiveConcatPool2d(nn.Module):
         self.size = size or 1
         self.max_pool, self.avg_pool = nn.AdaptiveMaxPool2d(self.size), nn.AdaptiveAvgPool2d(self.size)
     def forward(self, x: Tensor) -> Tensor: return torch.cat([self.max_pool(x), self.avg_pool(x)], 1)
+
+# %% ../nbs/22_models.ipynb #mo0b0002
+class LinBnDrop(nn.Sequential):
+    "A linear layer with batchnorm and dropout (`lin_first`: linear, activation, batchnorm, dropout)."
+    def __init__(self, n_in: int, n_out: int, bn: bool = True, p: float = 0., act: nn.Module | None = None,
+                 lin_first: bool = False):
+        layers = [nn.BatchNorm1d(n_out if lin_first else n_in)] if bn else []
+        if p != 0: layers.append(nn.Dropout(p))
+        lin = [nn.Linear(n_in, n_out, bias=not bn)] + ([act] if act is not None else [])
+        super().__init__(*(lin + layers if lin_first else layers + lin))
 
 # %% ../nbs/22_models.ipynb #fd788252
 def sigmoid_range(x: Tensor, low: float, high: float) -> Tensor:

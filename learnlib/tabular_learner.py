@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Sequence
 import pandas as pd, torch
 from torch import Tensor, nn
-from .models import SigmoidRange
+from .models import LinBnDrop, SigmoidRange
 from .learner import Learner
 from .tabular import TabularDataLoaders
 
 # %% auto #0
-__all__ = ['emb_sz_rule', 'get_emb_sz', 'Embedding', 'LinBnDrop', 'TabularModel', 'tabular_config', 'plain_recipe',
-           'TabularLearner', 'tabular_learner']
+__all__ = ['emb_sz_rule', 'get_emb_sz', 'Embedding', 'TabularModel', 'tabular_config', 'plain_recipe', 'TabularLearner',
+           'tabular_learner']
 
 # %% ../nbs/28a_tabular_learner.ipynb #7d339ef0
 def emb_sz_rule(n_cat: int) -> int:
@@ -32,15 +32,6 @@ class Embedding(nn.Embedding):
     def __init__(self, ni: int, nf: int, std: float = 0.01):
         super().__init__(ni, nf)
         nn.init.trunc_normal_(self.weight, std=std, a=-2 * std, b=2 * std)
-
-class LinBnDrop(nn.Sequential):
-    "A linear layer with batchnorm and dropout (`lin_first`: linear, activation, batchnorm, dropout)."
-    def __init__(self, n_in: int, n_out: int, bn: bool = True, p: float = 0., act: nn.Module | None = None,
-                 lin_first: bool = False):
-        layers = [nn.BatchNorm1d(n_out if lin_first else n_in)] if bn else []
-        if p != 0: layers.append(nn.Dropout(p))
-        lin = [nn.Linear(n_in, n_out, bias=not bn)] + ([act] if act is not None else [])
-        super().__init__(*(lin + layers if lin_first else layers + lin))
 
 # %% ../nbs/28a_tabular_learner.ipynb #d913a3bb
 class TabularModel(nn.Module):

@@ -10,7 +10,7 @@ from torch import nn
 from .core import func_name
 from .download import weights_file
 from .transforms import imagenet_stats
-from .models import AdaptiveConcatPool2d, Flatten, SigmoidRange, xresnet18, xresnet34, xresnet50
+from .models import AdaptiveConcatPool2d, Flatten, LinBnDrop, SigmoidRange, xresnet18, xresnet34, xresnet50
 
 # %% auto #0
 __all__ = ['model_meta', 'body_head_split', 'pretrained_weights', 'cut_model', 'create_body', 'create_head', 'num_features_model',
@@ -130,13 +130,6 @@ def create_body(arch: Callable, n_in: int = 3, pretrained: bool = True, cut: int
     return cut_model(model, cut if cut is not None else _default_cut(model, func_name(arch)))
 
 # %% ../nbs/26_vision_models.ipynb #c770926e
-def _lin_bn_drop(n_in: int, n_out: int, bn: bool, p: float, act: nn.Module | None, lin_first: bool) -> list[nn.Module]:
-    "BatchNorm, dropout, linear (no bias after a batchnorm) and activation; the linear layer first if `lin_first`."
-    norm = [nn.BatchNorm1d(n_out if lin_first else n_in)] if bn else []
-    drop = [nn.Dropout(p)] if p != 0 else []
-    lin = [nn.Linear(n_in, n_out, bias=not bn)] + ([act] if act is not None else [])
-    return lin + norm + drop if lin_first else norm + drop + lin
-
 def create_head(nf: int, n_out: int, lin_ftrs: Sequence[int] | None = None, ps: float | Sequence[float] = 0.5,
                 pool: bool = True, concat_pool: bool = True, first_bn: bool = True, bn_final: bool = False,
                 lin_first: bool = False, y_range: tuple[float, float] | None = None) -> nn.Sequential:
@@ -150,7 +143,7 @@ def create_head(nf: int, n_out: int, lin_ftrs: Sequence[int] | None = None, ps: 
     layers = [AdaptiveConcatPool2d() if concat_pool else nn.AdaptiveAvgPool2d(1), Flatten()] if pool else []
     if lin_first: layers.append(nn.Dropout(ps.pop(0)))
     for n_i, n_o, bn, p, act in zip(sizes[:-1], sizes[1:], bns, ps, acts):
-        layers += _lin_bn_drop(n_i, n_o, bn, p, act, lin_first)
+        layers += LinBnDrop(n_i, n_o, bn, p, act, lin_first)   # its layers, one by one
     if lin_first: layers.append(nn.Linear(sizes[-2], n_out))
     if bn_final: layers.append(nn.BatchNorm1d(sizes[-1], momentum=0.01))
     if y_range is not None: layers.append(SigmoidRange(*y_range))
