@@ -155,7 +155,7 @@ class DataBlock:
         print(f"\nFinal sample: {_describe(sample)}\n\n")
         dls = dsets.dataloaders(bs=bs, cache=False, **kwargs)
         print(f"Setting up after_item: Pipeline: {' -> '.join(map(repr, self.item_tfms))}")
-        print(f"Setting up before_batch: Pipeline: ")
+        print("Setting up before_batch: Pipeline: ")
         print(f"Setting up after_batch: Pipeline: {' -> '.join(map(repr, dls.after_batch))}")
         print("\nBuilding one batch")
         if self.item_tfms:
