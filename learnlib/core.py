@@ -14,7 +14,7 @@ import numpy as np, torch
 # %% auto #0
 __all__ = ['defaults', 'STALE_AFTER', 'MODELS', 'set_seed', 'default_device', 'to_device', 'to_cpu', 'num_cpus', 'in_notebook',
            'default_num_workers', 'as_list', 'func_name', 'step_name', 'short_repr', 'item_at', 'atomic_save',
-           'safe_load', 'tensor', 'to_np', 'doc', 'register_model']
+           'safe_load', 'tensor', 'to_np', 'one_hot', 'doc', 'register_model']
 
 # %% ../nbs/00_core.ipynb #fff48eb0
 def set_seed(seed: int, reproducible: bool = False) -> None:
@@ -232,6 +232,13 @@ def to_np(x: Any) -> Any:
     if isinstance(x, dict): return {k: to_np(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)): return type(x)(to_np(o) for o in x)
     return x
+
+# %% ../nbs/00_core.ipynb #75266f34
+def one_hot(x: Any, c: int) -> torch.Tensor:
+    "A vector of `c` zeros with ones at `x` (an index, or a list or tensor of them), as `torch.uint8`."
+    res = torch.zeros(c, dtype=torch.uint8)
+    res[torch.as_tensor(x if isinstance(x, (torch.Tensor, list, tuple)) else [x]).long().flatten()] = 1
+    return res
 
 # %% ../nbs/00_core.ipynb #74cf7967
 def doc(obj: Any) -> None:
