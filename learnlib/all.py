@@ -2,7 +2,7 @@
 # what the book's code takes for granted after that import (re-exported: hence the noqa), first fastcore's, as
 # fastai's star import brings them: L, first, Path (with .ls()), store_attr, GetAttr, Self, noop, partial, re, math...
 from fastcore.all import *  # noqa: F403
-import string, matplotlib  # noqa: F401
+import string, random, matplotlib  # noqa: F401
 from types import SimpleNamespace  # noqa: F401
 from numpy import array  # noqa: F401
 import numpy as np, pandas as pd, matplotlib.pyplot as plt  # noqa: F401

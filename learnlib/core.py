@@ -223,6 +223,7 @@ def tensor(x: Any, *rest, **kwargs) -> torch.Tensor:
     else:
         a = np.asarray(x.values if hasattr(x, 'values') and hasattr(x, 'iloc') else x)   # a pandas object: its values
         if a.dtype == np.uint16: a = a.astype(np.float32)   # torch has no uint16 arithmetic
+        if not a.flags.writeable: a = a.copy()   # a PIL image's array is read-only: a tensor must not share it
         res = torch.as_tensor(a, **kwargs)
     return res.float() if res.dtype is torch.float64 else res
 

@@ -73,7 +73,9 @@ class TfmdLists(BaseDataset):
     def show(self, o: Any, ctx=None, **kwargs) -> None:
         "Draw item `o` decoded (a batch's plain tuple gets the items' own type back first)."
         o = self.decode(o)
-        if type(o) is tuple and self.item_type is not None and issubclass(self.item_type, tuple): o = self.item_type(o)
+        if type(o) is tuple and self.item_type is not None and issubclass(self.item_type, tuple):
+            # collating made each single value (a bool, a number) a 0-d tensor: the item gets its values back
+            o = self.item_type(tuple(p.item() if isinstance(p, Tensor) and p.ndim == 0 else p for p in o))
         show_item(o, ctx=ctx, **kwargs)
 
     @property
