@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable
 import numpy as np, torch
+from fastcore.foundation import L
 
 # %% auto #0
 __all__ = ['defaults', 'STALE_AFTER', 'MODELS', 'set_seed', 'default_device', 'to_device', 'to_cpu', 'num_cpus', 'in_notebook',
@@ -75,8 +76,8 @@ defaults = SimpleNamespace(device=default_device(), num_workers=default_num_work
 
 # %% ../nbs/00_core.ipynb #862512cc
 def as_list(o: Any) -> list:
-    "`o` as a list: `None` → `[]`, a list or tuple → its items, anything else → `[o]`."
-    return [] if o is None else list(o) if isinstance(o, (list, tuple)) else [o]
+    "`o` as a list: `None` → `[]`, a list, tuple or `L` → its items, anything else → `[o]`."
+    return [] if o is None else list(o) if isinstance(o, (list, tuple, L)) else [o]
 
 # %% ../nbs/00_core.ipynb #674d73bb
 def func_name(f: Any) -> str:

@@ -8,6 +8,7 @@ import mimetypes, os, re
 from pathlib import Path
 from typing import Any, Callable, Sequence
 import numpy as np, torch
+from fastcore.foundation import L
 from .core import item_at, step_name
 
 # %% auto #0
@@ -19,7 +20,7 @@ image_extensions = {k for k, v in mimetypes.types_map.items() if v.startswith('i
                                                                                             '.png'}
 
 def get_files(path: str | Path, extensions: Sequence[str] | None = None, recurse: bool = True,
-              folders: Sequence[str] | None = None, followlinks: bool = True) -> list[Path]:
+              folders: Sequence[str] | None = None, followlinks: bool = True) -> L:
     "Files under `path` with one of `extensions` (all if None), in subfolders if `recurse` (only `folders` at the top)."
     path = Path(path)
     if not path.exists():
@@ -59,14 +60,14 @@ def get_files(path: str | Path, extensions: Sequence[str] | None = None, recurse
     while later_dirs: visit(later_dirs.pop(0), False)   # links into the tree last: a file's own path wins
     for target, f in later_files: listed.setdefault(target, f)
     files = list(listed.values())
-    return files if len(files) == n else sorted(files, key=lambda f: _walk_order(f, path))
+    return L(files if len(files) == n else sorted(files, key=lambda f: _walk_order(f, path)))
 
 def _walk_order(f: Path, top: Path) -> list:
     "Where a sorted walk of `top` lists `f`: in each folder its files by name, then its subfolders by name."
     *dirs, name = f.relative_to(top).parts
     return [(1, d) for d in dirs] + [(0, name)]
 
-def get_image_files(path: str | Path, recurse: bool = True, folders: Sequence[str] | None = None) -> list[Path]:
+def get_image_files(path: str | Path, recurse: bool = True, folders: Sequence[str] | None = None) -> L:
     "Image files under `path` (by extension), in subfolders if `recurse` (only `folders` at the top level)."
     return get_files(path, extensions=image_extensions, recurse=recurse, folders=folders)
 
