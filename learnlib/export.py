@@ -23,7 +23,7 @@ from .transforms import (
 from .blocks import (
     TransformBlock, ImageBlock, CategoryBlock, MultiCategoryBlock, RegressionBlock, PointBlock, MaskBlock)
 from .optimizer import Adam, SGD, RMSProp, trainable_params
-from .metrics import accuracy, error_rate, top_k_accuracy, accuracy_multi, rmse, mae
+from .metrics import accuracy, error_rate, top_k_accuracy, accuracy_multi, rmse, mae, foreground_acc
 from .models import simple_cnn, ResNet, xresnet18, xresnet34, xresnet50
 from .program import model_from_program, check_weights
 from .learner import Learner
@@ -116,7 +116,7 @@ def dls_from_state(state: dict, device: torch.device | str | None = None) -> Dat
 
 # %% ../nbs/30_export.ipynb #c077d5ce
 OPTIMIZERS = {f.__name__: f for f in (Adam, SGD, RMSProp)}
-METRICS = {f.__name__: f for f in (accuracy, error_rate, top_k_accuracy, accuracy_multi, rmse, mae)}
+METRICS = {f.__name__: f for f in (accuracy, error_rate, top_k_accuracy, accuracy_multi, rmse, mae, foreground_acc)}
 ARCHS = {arch.__name__: arch for arch in model_meta}   # the architectures a vision_model recipe may name
 
 def vision_model_from_recipe(arch: str, n_out: int, n_in: int = 3, cut: int | None = None, **head_kwargs) -> nn.Module:
