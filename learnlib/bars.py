@@ -5,13 +5,13 @@
 # %% ../nbs/00a_bars.ipynb #ba0a0003
 from __future__ import annotations
 import os, sys, time
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.display import HTML, display
 from .core import in_notebook
 
 # %% auto #0
-__all__ = ['format_time', 'html_bar', 'text_bar', 'terminal_stream', 'Bar', 'progress_bar']
+__all__ = ['format_time', 'html_bar', 'text_bar', 'terminal_stream', 'bar_target', 'Bar', 'progress_bar']
 
 # %% ../nbs/00a_bars.ipynb #ba0a0006
 def format_time(seconds: float) -> str:
@@ -45,15 +45,21 @@ def _can_display() -> bool:
     "Whether an IPython shell is running that can show and update HTML (a notebook kernel, or nbdev's test shell)."
     return InteractiveShell.initialized()
 
+def bar_target(notebook: bool | None = None) -> tuple[bool, Any]:
+    """Where a bar goes: `(True, None)` for HTML in Jupyter, `(False, stream)` for a line of text, `(False, None)` for
+    nowhere. `notebook` forces HTML on or off (it stays off where no IPython shell can show it)."""
+    mode = os.environ.get('LEARNLIB_PROGRESS', '').lower()
+    html = (in_notebook() and mode not in ('text', 'bar')) if notebook is None else notebook
+    html = html and _can_display()
+    return html, None if html else terminal_stream(mode)
+
 # %% ../nbs/00a_bars.ipynb #ba0a0012
 class Bar:
     """A bar over `total` steps, drawn where the reader looks (see `terminal_stream`): `update(done)` redraws it at
     most five times a second, and not before `after` seconds have passed; `close(leave)` keeps or wipes it."""
     refresh = 0.2
     def __init__(self, total: int, label: str = '', after: float = 0.):
-        mode = os.environ.get('LEARNLIB_PROGRESS', '').lower()
-        self.html = in_notebook() and mode not in ('text', 'bar') and _can_display()
-        self.stream = None if self.html else terminal_stream(mode)
+        self.html, self.stream = bar_target()
         self.total, self.label, self.after = total, label, after
         self.start, self.last, self.shown, self.handle = time.perf_counter(), 0., '', None
     @property

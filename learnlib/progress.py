@@ -4,13 +4,13 @@
 
 # %% ../nbs/18_progress.ipynb #d8604298
 from __future__ import annotations
-import os, sys, time, torch
+import sys, time, torch
 from typing import Any
 from torch import Tensor
 import matplotlib.pyplot as plt
 from IPython.display import display, HTML
-from .core import in_notebook, func_name
-from .bars import format_time, html_bar, text_bar, terminal_stream, _can_display
+from .core import func_name
+from .bars import format_time, html_bar, text_bar, bar_target
 from .callbacks import Callback
 from .metrics import check_metric_targets
 
@@ -59,10 +59,7 @@ class ProgressCallback(Callback):
     order, refresh = 45, 0.2  # before the Recorder (50), so the header it logs at `before_fit` lands in the table
     def __init__(self, notebook: bool | None = None): self.notebook, self.active, self.terminal = notebook, False, None
     def before_fit(self):
-        mode = os.environ.get('LEARNLIB_PROGRESS', '').lower()
-        self.active = (in_notebook() and mode not in ('text', 'bar')) if self.notebook is None else self.notebook
-        if self.active and not _can_display(): self.active = False  # plain Python, even if asked: rows are printed
-        self.terminal = None if self.active else terminal_stream(mode)
+        self.active, self.terminal = bar_target(self.notebook)   # forced on in plain Python: off, rows are printed
         if self.terminal: self.shown, self.old_logger, self.learn.logger = '', self.learn.logger, self._print_row
         if not self.active: return
         self._HTML, self.rows, self.names = HTML, [], []
